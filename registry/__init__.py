@@ -1,0 +1,1 @@
+"""Registry domain: tenants, sites, device types with their metric catalog, devices."""

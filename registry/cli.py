@@ -1,0 +1,93 @@
+"""`servitize registry ...`: seed device types, add tenants and devices, write broker auth."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from registry import credentials, service
+from registry.models import Device, Tenant
+from servitize import db
+from servitize.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add the `registry` command group."""
+    p = sub.add_parser("registry", help="manage tenants, device types, devices, broker auth")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    q = rsub.add_parser("seed-types", help="register the built-in device types")
+    q.set_defaults(handler=_seed_types)
+    q = rsub.add_parser("add-tenant", help="create or update a tenant")
+    q.add_argument("id")
+    q.add_argument("--name", required=True)
+    q.add_argument("--timezone", default="Asia/Shanghai")
+    q.set_defaults(handler=_add_tenant)
+    q = rsub.add_parser("add-device", help="register a device and print its password once")
+    q.add_argument("id")
+    q.add_argument("--type", required=True, dest="device_type")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("--site")
+    q.set_defaults(handler=_add_device)
+    q = rsub.add_parser("mosquitto-auth", help="write a Mosquitto password file and ACL")
+    q.add_argument("--out", type=Path, default=Path("deploy/generated"))
+    q.add_argument(
+        "--service-user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="a service account (e.g. ingest) allowed to read every device's topics",
+    )
+    q.set_defaults(handler=_mosquitto_auth)
+
+
+async def _pool() -> db.Pool:
+    return await db.create_pool(db.database_url(get_settings()), max_size=2)
+
+
+async def _seed_types(args: argparse.Namespace) -> int:
+    pool = await _pool()
+    try:
+        await service.ensure_builtin_types(pool)
+    finally:
+        await pool.close()
+    print("built-in device types registered")
+    return 0
+
+
+async def _add_tenant(args: argparse.Namespace) -> int:
+    pool = await _pool()
+    try:
+        await service.save_tenant(pool, Tenant(args.id, args.name, args.timezone))
+    finally:
+        await pool.close()
+    return 0
+
+
+async def _add_device(args: argparse.Namespace) -> int:
+    device = Device(args.id, args.device_type, args.tenant, args.site)
+    pool = await _pool()
+    try:
+        passwords = await service.register_devices(pool, [device])
+    finally:
+        await pool.close()
+    print(f"device {args.id} registered; MQTT password (shown once): {passwords[args.id]}")
+    return 0
+
+
+async def _mosquitto_auth(args: argparse.Namespace) -> int:
+    users = {}
+    for spec in args.service_user:
+        name, _, password = spec.partition(":")
+        users[name] = credentials.hash_password(password)
+    pool = await _pool()
+    try:
+        passwd, acl = await service.mosquitto_auth_files(pool, users)
+    finally:
+        await pool.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "passwd").write_text(passwd)
+    (args.out / "passwd").chmod(0o600)
+    (args.out / "acl").write_text(acl)
+    print(f"wrote {args.out / 'passwd'} ({passwd.count(chr(10))} users) and {args.out / 'acl'}")
+    return 0

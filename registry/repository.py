@@ -1,0 +1,122 @@
+"""Registry SQL. Repositories never commit: the caller's transaction does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.models import Device, DeviceType, MetricSpec, Site, Tenant
+from servitize.db import Connection
+
+
+async def upsert_tenant(conn: Connection, t: Tenant) -> None:
+    """Create or update a tenant."""
+    await conn.execute(
+        """INSERT INTO tenants (id, name, timezone, tax_id, address) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO UPDATE SET name = $2, timezone = $3, tax_id = $4, address = $5""",
+        t.id,
+        t.name,
+        t.timezone,
+        t.tax_id,
+        t.address,
+    )
+
+
+async def upsert_site(conn: Connection, s: Site) -> None:
+    """Create or update a site."""
+    await conn.execute(
+        """INSERT INTO sites (id, tenant_id, name, kind, latitude, longitude)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO UPDATE SET name = $3, kind = $4, latitude = $5, longitude = $6""",
+        s.id,
+        s.tenant_id,
+        s.name,
+        s.kind,
+        s.latitude,
+        s.longitude,
+    )
+
+
+async def upsert_device_type(conn: Connection, dt: DeviceType) -> None:
+    """Create or update a device type and replace its metric catalog."""
+    await conn.execute(
+        """INSERT INTO device_types (id, name, description, reporting_interval_s)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE
+           SET name = $2, description = $3, reporting_interval_s = $4""",
+        dt.id,
+        dt.name,
+        dt.description,
+        dt.reporting_interval_s,
+    )
+    await conn.execute("DELETE FROM device_type_metrics WHERE device_type_id = $1", dt.id)
+    await conn.executemany(
+        """INSERT INTO device_type_metrics
+           (device_type_id, metric, unit, min_value, max_value, description)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        [(dt.id, m.name, m.unit, m.min_value, m.max_value, m.description) for m in dt.metrics],
+    )
+
+
+async def upsert_device(conn: Connection, d: Device, credential_hash: str | None) -> None:
+    """Create or update a device (a None hash keeps the stored credential)."""
+    await conn.execute(
+        """INSERT INTO devices (id, device_type_id, tenant_id, site_id, name, serial_number,
+                                credential_hash, enabled)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE
+           SET device_type_id = $2, tenant_id = $3, site_id = $4, name = $5, serial_number = $6,
+               credential_hash = coalesce($7, devices.credential_hash), enabled = $8,
+               updated_at = now()""",
+        d.id,
+        d.device_type_id,
+        d.tenant_id,
+        d.site_id,
+        d.name,
+        d.serial_number,
+        credential_hash,
+        d.enabled,
+    )
+
+
+async def set_credential(conn: Connection, device_id: str, credential_hash: str) -> bool:
+    """Replace a device's credential; False if no such device."""
+    status = await conn.execute(
+        "UPDATE devices SET credential_hash = $2, updated_at = now() WHERE id = $1",
+        device_id,
+        credential_hash,
+    )
+    return status.endswith(" 1")
+
+
+async def load_device_types(conn: Connection) -> dict[str, DeviceType]:
+    """Every device type with its catalog."""
+    types = await conn.fetch("SELECT * FROM device_types ORDER BY id")
+    metrics = await conn.fetch("SELECT * FROM device_type_metrics ORDER BY device_type_id, metric")
+    by_type: dict[str, list[MetricSpec]] = {}
+    for m in metrics:
+        by_type.setdefault(m["device_type_id"], []).append(
+            MetricSpec(m["metric"], m["unit"], m["min_value"], m["max_value"], m["description"])
+        )
+    return {
+        t["id"]: DeviceType(
+            t["id"],
+            t["name"],
+            t["reporting_interval_s"],
+            tuple(by_type.get(t["id"], ())),
+            t["description"],
+        )
+        for t in types
+    }
+
+
+async def load_devices(conn: Connection) -> list[dict[str, Any]]:
+    """Every device's id, type, tenant and enabled flag (for ingest's cache)."""
+    rows = await conn.fetch("SELECT id, device_type_id, tenant_id, enabled FROM devices")
+    return [dict(r) for r in rows]
+
+
+async def device_credentials(conn: Connection) -> list[tuple[str, str]]:
+    """(device id, credential hash) for every enabled device with a credential."""
+    rows = await conn.fetch(
+        "SELECT id, credential_hash FROM devices "
+        "WHERE enabled AND credential_hash IS NOT NULL ORDER BY id"
+    )
+    return [(r["id"], r["credential_hash"]) for r in rows]

@@ -1,0 +1,69 @@
+"""Real PostgreSQL and MQTT broker for tests: use what runs locally, otherwise embed one."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from servitize import db, migrate
+from servitize.infra import BrokerProcess, port_open, start_broker, start_embedded_postgres
+from servitize.settings import Settings
+
+WORK = Path(__file__).resolve().parent.parent / ".servitize" / "test"
+
+
+def server_url() -> str:
+    """A PostgreSQL server to create test databases on."""
+    if url := os.environ.get("SERVITIZE_TEST_DATABASE_URL"):
+        return url
+    if port_open("127.0.0.1", 5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres"
+    return start_embedded_postgres(WORK)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + name
+    return f"{base}?{query}" if query else base
+
+
+async def create_database(server: str, *, template: str | None = None, prefix: str = "t") -> str:
+    """Create an empty (or templated) database and return its URL."""
+    name = f"servitize_{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(server)
+    try:
+        tpl = f" TEMPLATE {template}" if template else ""
+        await conn.execute(f"CREATE DATABASE {name}{tpl}")
+    finally:
+        await conn.close()
+    return with_database(server, name)
+
+
+async def drop_database(server: str, url: str) -> None:
+    """Drop a test database, disconnecting whoever still uses it."""
+    name = url.partition("?")[0].rsplit("/", 1)[1]
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+async def migrated_database(server: str, settings: Settings | None = None) -> str:
+    """A new database with every migration applied."""
+    url = await create_database(server, prefix="m")
+    conn = await db.connect(url)
+    try:
+        await migrate.migrate(conn, settings or Settings(database_url=url))
+    finally:
+        await conn.close()
+    return url
+
+
+def broker() -> BrokerProcess:
+    """A private broker for this test run (Mosquitto if installed, else amqtt)."""
+    return start_broker(WORK)
