@@ -1,0 +1,109 @@
+"""RFC 9457 problem details (`application/problem+json`) for every error the API returns."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as a problem document; raise it from routes and services."""
+
+    def __init__(self, status: int, title: str, detail: str = "", **extra: Any) -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+class ProblemDoc(BaseModel):
+    """The body of an error response (RFC 9457)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "device robot-9 not found",
+                "instance": "/api/v1/devices/robot-9",
+            }
+        },
+    )
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    instance: str | None = None
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str = "", **extra: Any
+) -> JSONResponse:
+    """A JSONResponse holding a problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body |= {"detail": detail, "instance": request.url.path, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return problem_response(request, exc.status_code, _title(exc.status_code), detail)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+    return problem_response(request, 422, "Unprocessable Content", detail, errors=errors)
+
+
+async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(request, 500, "Internal Server Error", "an unexpected error occurred")
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem handlers on an app."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(Exception, _on_error)
+
+
+def _doc(description: str) -> dict[str, Any]:
+    content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDoc"}}}
+    return {"model": ProblemDoc, "description": description, "content": content}
+
+
+# Error responses to declare on routes so the OpenAPI document lists them.
+AUTH = {401: _doc("missing, unknown or revoked API key"), 403: _doc("role not allowed")}
+NOT_FOUND = {404: _doc("no such object, or it belongs to another tenant")}
+CONFLICT = {409: _doc("conflicts with the current state")}
+INVALID = {422: _doc("the request does not validate")}
+READ = AUTH | NOT_FOUND | INVALID
+WRITE = AUTH | NOT_FOUND | CONFLICT | INVALID
