@@ -1,0 +1,206 @@
+"""Pure pricing: proration by covered days, usage with pooled allowance, fees, minimum, SLA, VAT."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from billing.charge_models import charge_model
+from billing.models import Coverage, Line, Period, Plan, UsagePrice, round_fen
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """A subscription as pricing sees it: plan, dates, trial and covered devices."""
+
+    id: int
+    plan: Plan
+    start: date
+    end: date | None = None
+    trial_days: int = 0
+    coverages: tuple[Coverage, ...] = ()
+
+    @property
+    def trial_end(self) -> date:
+        """First day that is charged."""
+        return self.start + timedelta(days=self.trial_days)
+
+
+def _clip(lo: date, hi: date | None, period: Period) -> tuple[int, int]:
+    """Day indexes [a, b) of the period covered by dates [lo, hi)."""
+    a = max((lo - period.first).days, 0)
+    b = period.days if hi is None else min((hi - period.first).days, period.days)
+    return a, max(a, b)
+
+
+def daily_counts(terms: Terms, period: Period, *, charged: bool) -> list[int]:
+    """Devices covered on each day of the period (charged=True leaves out trial days)."""
+    diff = [0] * (period.days + 1)
+    first_day = terms.trial_end if charged else terms.start
+    for cov in terms.coverages:
+        lo = max(cov.start, first_day)
+        ends = [d for d in (cov.end, terms.end) if d is not None]
+        hi = min(ends) if ends else None
+        a, b = _clip(lo, hi, period)
+        diff[a] += 1
+        diff[b] -= 1
+    counts, running = [], 0
+    for step in diff[:-1]:
+        running += step
+        counts.append(running)
+    return counts
+
+
+def active_days(terms: Terms, period: Period) -> int:
+    """Charged days of the subscription itself in the period (after the trial)."""
+    a, b = _clip(max(terms.start, terms.trial_end), terms.end, period)
+    return b - a
+
+
+def recurring_line(terms: Terms, period: Period) -> Line | None:
+    """sum over days of price(devices that day) / days in month, rounded once."""
+    plan, model = terms.plan, charge_model(terms.plan.pricing_model)
+    by_count = Counter(c for c in daily_counts(terms, period, charged=True) if c)
+    if not by_count:
+        return None
+    total = sum((model.monthly_price(c, plan.tiers) * n for c, n in by_count.items()), Decimal(0))
+    amount = total / period.days
+    device_days = sum(c * n for c, n in by_count.items())
+    rows = [
+        {
+            "devices": c,
+            "days": n,
+            "monthly_price": str(model.monthly_price(c, plan.tiers)),
+            "tiers": model.describe(c, plan.tiers),
+        }
+        for c, n in sorted(by_count.items())
+    ]
+    return Line(
+        "recurring",
+        f"{plan.name} ({plan.pricing_model}): {device_days} device-days / {period.days} days",
+        round_fen(amount),
+        plan.vat_rate,
+        quantity=Decimal(device_days),
+        subscription_id=terms.id,
+        detail={"days_in_month": period.days, "device_days": device_days, "by_count": rows},
+    )
+
+
+def included_units(price: UsagePrice, device_days: int, days_in_month: int) -> int:
+    """The pooled allowance: floor(included per device x device-days / days in month)."""
+    return price.included_per_device * device_days // days_in_month
+
+
+def billable_units(used: int, included: int) -> int:
+    """Units above the allowance."""
+    return max(0, used - included)
+
+
+def usage_lines(terms: Terms, period: Period, used: dict[str, int]) -> list[Line]:
+    """One line per priced usage type with usage; zero-amount lines record what was counted."""
+    device_days = sum(daily_counts(terms, period, charged=False))
+    lines = []
+    for price in terms.plan.usage:
+        n = used.get(price.usage_type, 0)
+        if n == 0:
+            continue
+        included = included_units(price, device_days, period.days)
+        units = billable_units(n, included)
+        kind = "overage" if price.included_per_device else "usage"
+        label = price.description or price.usage_type
+        lines.append(
+            Line(
+                kind,
+                f"{label}: {n} used, {included} included, {units} billable",
+                round_fen(units * price.unit_price),
+                terms.plan.vat_rate,
+                quantity=Decimal(units),
+                unit_price=price.unit_price,
+                subscription_id=terms.id,
+                usage_type=price.usage_type,
+                usage_period=str(period),
+                usage_quantity=n,
+                detail={"used": n, "included": included, "device_days": device_days},
+            )
+        )
+    return lines
+
+
+def one_off_lines(terms: Terms, period: Period) -> list[Line]:
+    """Contract fees in the start month; per-device fees for each device joining this month."""
+    joins = sum(1 for c in terms.coverages if Period.of(c.start) == period)
+    lines = []
+    for fee in terms.plan.one_off_fees:
+        qty = joins if fee.per_device else int(Period.of(terms.start) == period)
+        if qty:
+            lines.append(
+                Line(
+                    "one_off",
+                    f"{fee.name} x {qty}",
+                    fee.amount * qty,
+                    terms.plan.vat_rate,
+                    quantity=Decimal(qty),
+                    unit_price=Decimal(fee.amount),
+                    subscription_id=terms.id,
+                )
+            )
+    return lines
+
+
+def minimum_line(terms: Terms, period: Period, service_lines: list[Line]) -> Line | None:
+    """Top up recurring + usage to the minimum commitment, prorated by charged days."""
+    plan = terms.plan
+    days = active_days(terms, period)
+    if not plan.minimum_commitment or not days:
+        return None
+    minimum = round_fen(Decimal(plan.minimum_commitment) * days / period.days)
+    spent = sum(ln.amount for ln in service_lines)
+    if spent >= minimum:
+        return None
+    return Line(
+        "minimum",
+        f"Minimum commitment top-up ({days}/{period.days} days of {plan.minimum_commitment} fen)",
+        minimum - spent,
+        plan.vat_rate,
+        subscription_id=terms.id,
+        detail={"minimum": minimum, "billed": spent},
+    )
+
+
+def sla_credit_percent(plan: Plan, availability: Decimal) -> Decimal | None:
+    """The credit of the most severe tier whose threshold lies above the availability."""
+    hits = [t.credit for t in plan.sla_tiers if availability < t.below]
+    return max(hits) if hits else None
+
+
+def sla_line(terms: Terms, availability: Decimal | None, recurring: Line | None) -> Line | None:
+    """A negative line crediting a share of the recurring charge when availability misses."""
+    if availability is None or recurring is None:
+        return None
+    percent = sla_credit_percent(terms.plan, availability)
+    if percent is None:
+        return None
+    shown = availability.quantize(Decimal("0.001"))
+    return Line(
+        "sla_credit",
+        f"SLA credit: availability {shown} % below target {terms.plan.sla_target} %: "
+        f"{percent} % credit",
+        -round_fen(recurring.amount * percent / 100),
+        terms.plan.vat_rate,
+        subscription_id=terms.id,
+        detail={"availability": str(shown), "credit_percent": str(percent)},
+    )
+
+
+def price_subscription(
+    terms: Terms, period: Period, used: dict[str, int], availability: Decimal | None = None
+) -> list[Line]:
+    """Every line one subscription contributes to the period's invoice."""
+    recurring = recurring_line(terms, period)
+    service = ([recurring] if recurring else []) + usage_lines(terms, period, used)
+    lines = service + one_off_lines(terms, period)
+    top_up = minimum_line(terms, period, service)
+    credit = sla_line(terms, availability, recurring)
+    return lines + [ln for ln in (top_up, credit) if ln is not None]
