@@ -50,8 +50,12 @@ CREATE TABLE ingest_batches (
     ingested_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- Monotonic counters, bumped inside each ingest transaction so they are exact.
+-- Monotonic counters, bumped inside each ingest transaction so they are exact; one row per
+-- ingest instance so parallel ingest processes never wait on each other's counter rows.
+-- Readers sum over instances.
 CREATE TABLE ingest_counters (
-    name   text PRIMARY KEY,
-    value  bigint NOT NULL DEFAULT 0
+    instance  text NOT NULL,
+    name      text NOT NULL,
+    value     bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (instance, name)
 );

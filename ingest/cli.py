@@ -1,0 +1,62 @@
+"""`servitize ingest`: run one ingest process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from ingest.rollup import run_upkeep
+from ingest.service import IngestConfig, IngestService
+from servitize import db
+from servitize.migrate import require_migrated
+from servitize.settings import get_settings
+from servitize.storage import active_path
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add `ingest`."""
+    p = sub.add_parser("ingest", help="consume device MQTT messages into the database")
+    p.add_argument("--client-id", help="MQTT client id (unique per process; persistent session)")
+    p.add_argument("--group", help="shared subscription group ('' to not share)")
+    p.set_defaults(handler=_run)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set `stop` on SIGINT/SIGTERM so the process drains and exits cleanly."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.client_id:
+        settings = settings.model_copy(update={"ingest_client_id": args.client_id})
+    if args.group is not None:
+        settings = settings.model_copy(update={"ingest_group": args.group})
+    if not settings.mqtt_url:
+        raise db.ConfigError("SERVITIZE_MQTT_URL is not set (e.g. mqtt://127.0.0.1:1883)")
+    pool = await db.create_pool(db.database_url(settings), max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await require_migrated(conn)
+            log.info("storage path: %s", (await active_path(conn)).value)
+        if settings.ingest_metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.ingest_metrics_port, addr="127.0.0.1")
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        service = IngestService(pool, IngestConfig.from_settings(settings, settings.mqtt_url))
+        upkeep = run_upkeep(
+            pool, stop, settings.rollup_interval_s, settings.telemetry_retention_days
+        )
+        await asyncio.gather(service.run(stop), upkeep)
+    finally:
+        await pool.close()
+    return 0

@@ -1,0 +1,177 @@
+"""The ingest service: MQTT in, batched idempotent writes, acknowledgement after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import aiomqtt
+
+from ingest.batch import Batch, Delivery
+from ingest.counters import Counters
+from ingest.registry_cache import RegistryCache
+from ingest.topics import subscriptions
+from ingest.validation import Limits, parse_message
+from ingest.writer import BatchWriter
+from servitize.db import Pool
+from servitize.mqtturl import MqttUrl
+from servitize.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestConfig:
+    """How one ingest instance connects and batches."""
+
+    mqtt: MqttUrl
+    client_id: str = "servitize-ingest-1"
+    group: str = "ingest"
+    batch_max_rows: int = 5000
+    batch_max_delay_s: float = 0.2
+    registry_refresh_s: float = 5.0
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, mqtt_url: str) -> IngestConfig:
+        """Build from SERVITIZE_* settings."""
+        return cls(
+            mqtt=MqttUrl.parse(mqtt_url),
+            client_id=settings.ingest_client_id,
+            group=settings.ingest_group,
+            batch_max_rows=settings.ingest_batch_max_rows,
+            batch_max_delay_s=settings.ingest_batch_max_delay_ms / 1000,
+            registry_refresh_s=settings.ingest_registry_refresh_s,
+            limits=Limits(
+                max_payload_bytes=settings.ingest_max_payload_bytes,
+                max_readings=settings.ingest_max_batch_readings,
+                max_future=timedelta(seconds=settings.ingest_max_future_s),
+                retention=timedelta(days=settings.telemetry_retention_days),
+            ),
+        )
+
+
+class IngestService:
+    """One ingest process. Several can share a broker group; each needs its own client id."""
+
+    def __init__(self, pool: Pool, config: IngestConfig) -> None:
+        self.pool, self.config = pool, config
+        self.registry = RegistryCache(pool, config.registry_refresh_s)
+        self.writer = BatchWriter(pool, config.client_id)
+        self.counters = Counters()
+        self.connected = asyncio.Event()
+        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=1)
+        self._pending = Batch()
+        self._client: aiomqtt.Client | None = None
+        self._generation = 0
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then commit and acknowledge what is in hand."""
+        await self.registry.load()
+        log.info("ingest %s: %d devices known", self.config.client_id, len(self.registry.devices))
+        writer = asyncio.create_task(self._write_loop())
+        helpers = [
+            asyncio.create_task(self.registry.run(stop)),
+            asyncio.create_task(self._timer(stop)),
+        ]
+        consumer = asyncio.create_task(self._consume_forever(stop))
+        await stop.wait()
+        consumer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer
+        await self._handoff()
+        await self._queue.put(None)
+        await writer
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _consume_forever(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._consume_once()
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                log.warning("broker connection lost (%s); reconnecting in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                # Reconnect quickly after a blip, at most every 30 s during an outage.
+                backoff = min(backoff * 2, 30.0)
+            else:
+                backoff = 0.5
+
+    def _new_client(self) -> aiomqtt.Client:
+        url = self.config.mqtt
+        client = aiomqtt.Client(
+            url.host,
+            url.port,
+            username=url.username,
+            password=url.password,
+            identifier=self.config.client_id,
+            clean_session=False,
+            keepalive=30,
+        )
+        # aiomqtt lets paho acknowledge a QoS 1 message as soon as it arrives; we take the
+        # acknowledgement over so the broker keeps (and redelivers) every message until its
+        # rows are committed. aiomqtt exposes no switch, so we set it on its paho client.
+        client._client.manual_ack_set(True)
+        return client
+
+    async def _consume_once(self) -> None:
+        async with self._new_client() as client:
+            self._client, self._generation = client, self._generation + 1
+            for topic_filter in subscriptions(self.config.group):
+                await client.subscribe(topic_filter, qos=1)
+            self.connected.set()
+            log.info("subscribed as %s to %s", self.config.client_id, self.config.mqtt)
+            async for message in client.messages:
+                await self._accept(message)
+
+    async def _accept(self, message: aiomqtt.Message) -> None:
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        parsed = parse_message(
+            message.topic.value,
+            payload,
+            self.registry.devices,
+            self.registry.ranges,
+            self._clock(),
+            self.config.limits,
+        )
+        self._pending.add(Delivery(message.mid, message.qos, self._generation, parsed))
+        if self._pending.rows >= self.config.batch_max_rows:
+            await self._handoff()
+
+    async def _handoff(self) -> None:
+        """Pass the pending batch to the writer; waits while the writer is behind."""
+        if not self._pending.deliveries:
+            return
+        batch, self._pending = self._pending, Batch()
+        await self._queue.put(batch)
+
+    async def _timer(self, stop: asyncio.Event) -> None:
+        tick = self.config.batch_max_delay_s / 4
+        while not stop.is_set():
+            await asyncio.sleep(tick)
+            age = time.monotonic() - self._pending.opened
+            if self._pending.deliveries and age >= self.config.batch_max_delay_s:
+                await self._handoff()
+
+    async def _write_loop(self) -> None:
+        while (batch := await self._queue.get()) is not None:
+            committed = await self.writer.commit(batch)
+            self._ack(batch)
+            self.counters.record(committed.counts, batch)
+
+    def _ack(self, batch: Batch) -> None:
+        client = self._client
+        for d in batch.deliveries:
+            # A message from an earlier connection is redelivered by the broker after the
+            # reconnect; its packet id means nothing on the new connection.
+            if d.qos > 0 and client is not None and d.generation == self._generation:
+                client._client.ack(d.mid, d.qos)
