@@ -101,9 +101,10 @@ def _doc(description: str) -> dict[str, Any]:
 
 
 # Error responses to declare on routes so the OpenAPI document lists them.
-AUTH = {401: _doc("missing, unknown or revoked API key"), 403: _doc("role not allowed")}
-NOT_FOUND = {404: _doc("no such object, or it belongs to another tenant")}
-CONFLICT = {409: _doc("conflicts with the current state")}
-INVALID = {422: _doc("the request does not validate")}
-READ = AUTH | NOT_FOUND | INVALID
-WRITE = AUTH | NOT_FOUND | CONFLICT | INVALID
+Responses = dict[int | str, dict[str, Any]]
+AUTH: Responses = {401: _doc("missing, unknown or revoked API key"), 403: _doc("role not allowed")}
+NOT_FOUND: Responses = {404: _doc("no such object, or it belongs to another tenant")}
+CONFLICT: Responses = {409: _doc("conflicts with the current state")}
+INVALID: Responses = {422: _doc("the request does not validate")}
+READ: Responses = AUTH | NOT_FOUND | INVALID
+WRITE: Responses = AUTH | NOT_FOUND | CONFLICT | INVALID

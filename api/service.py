@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import secrets
 
+import asyncpg
+
 from api import repository
 from api.models import ApiKey, Principal, check_role
 from servitize.db import Pool, transaction
@@ -14,6 +16,10 @@ PREFIX = "svz"
 # Writing last_used_at on every request would turn every read into a write; a minute's
 # resolution is enough to tell a live key from a forgotten one.
 TOUCH_EVERY_S = 60
+
+
+class UnknownTenant(ValueError):
+    """A key was requested for a tenant that does not exist."""
 
 
 def _hash(secret: str) -> bytes:
@@ -37,8 +43,11 @@ async def create_key(
     key_id = secrets.token_hex(6)
     # 32 random bytes (256 bits) make the secret unguessable, so SHA-256 suffices.
     secret = secrets.token_urlsafe(32)
-    async with transaction(pool) as conn:
-        key = await repository.insert_key(conn, key_id, role, tenant_id, name, _hash(secret))
+    try:
+        async with transaction(pool) as conn:
+            key = await repository.insert_key(conn, key_id, role, tenant_id, name, _hash(secret))
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise UnknownTenant(f"tenant {tenant_id} does not exist") from exc
     return key, f"{PREFIX}_{key_id}_{secret}"
 
 

@@ -21,7 +21,7 @@ _INTERVAL = {"1m": "INTERVAL '1 minute'", "1h": "INTERVAL '1 hour'", "1d": "INTE
 
 _RAW = """SELECT metric, ts, value, seq, flags FROM telemetry
 WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND ($4::text[] IS NULL OR metric = ANY($4))
-  AND ($5::text IS NULL OR (metric, ts) > ($5, $6))
+  AND ($5::text IS NULL OR (metric, ts) > ($5, $6::timestamptz))
 ORDER BY metric, ts LIMIT $7"""
 
 _PENDING = """SELECT min(b.min_ts) FROM ingest_batches b
@@ -33,20 +33,20 @@ _BUCKETS = """WITH rolled AS (
          max(max_value) AS max_value, sum(sum_value) AS sum_value, sum(n)::int8 AS n,
          (array_agg(last_value ORDER BY bucket DESC))[1] AS last_value
   FROM {source}
-  WHERE device_id = $1 AND bucket >= $2 AND bucket < least($3, $8)
+  WHERE device_id = $1 AND bucket >= $2 AND bucket < least($3, $8::timestamptz)
     AND ($4::text[] IS NULL OR metric = ANY($4))
   GROUP BY 1, 2
 ), fresh AS (
   SELECT metric, {raw_bucket} AS bucket, min(value), max(value), sum(value), count(*)::int8,
          (array_agg(value ORDER BY ts DESC))[1]
   FROM telemetry
-  WHERE device_id = $1 AND ts >= greatest($2, $8) AND ts < $3 AND flags = 0
+  WHERE device_id = $1 AND ts >= greatest($2, $8::timestamptz) AND ts < $3 AND flags = 0
     AND ($4::text[] IS NULL OR metric = ANY($4))
   GROUP BY 1, 2
 )
 SELECT metric, bucket, min_value, max_value, sum_value / n AS avg_value, n, last_value
 FROM (SELECT * FROM rolled UNION ALL SELECT * FROM fresh) x
-WHERE $5::text IS NULL OR (metric, bucket) > ($5, $6)
+WHERE $5::text IS NULL OR (metric, bucket) > ($5, $6::timestamptz)
 ORDER BY metric, bucket LIMIT $7"""
 
 

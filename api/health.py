@@ -1,0 +1,163 @@
+"""Liveness, readiness (database, schema, storage path, broker) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+from pydantic import BaseModel
+
+import servitize
+from api.deps import get_app_settings, get_pool
+from servitize import migrate
+from servitize.db import Pool
+from servitize.mqtturl import MqttUrl
+from servitize.settings import Settings
+from servitize.storage import active_path, timescale_version
+
+router = APIRouter(tags=["health"])
+metrics_router = APIRouter(tags=["health"])
+
+# A readiness probe must answer well inside a typical 1-2 s probe timeout.
+_CHECK_TIMEOUT_S = 1.0
+
+
+class Check(BaseModel):
+    """One dependency's state."""
+
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    """Whether the API can serve, and what it runs on."""
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "status": "ok",
+                "version": "0.1.0",
+                "storage_path": "timescaledb",
+                "database": {"ok": True, "detail": "PostgreSQL 15.8, schema 300"},
+                "broker": {"ok": True, "detail": "mqtt://127.0.0.1:1883 reachable"},
+            }
+        }
+    }
+    status: Literal["ok", "degraded", "unavailable"]
+    version: str
+    storage_path: str | None
+    database: Check
+    broker: Check
+
+
+@router.get("/health/live")
+async def live() -> dict[str, str]:
+    """The process is up (no dependency is checked)."""
+    return {"status": "ok"}
+
+
+async def _database(pool: Pool) -> tuple[Check, str | None]:
+    try:
+        async with asyncio.timeout(_CHECK_TIMEOUT_S), pool.acquire() as conn:
+            version = await conn.fetchval("SHOW server_version")
+            have, want = await migrate.schema_version(conn), migrate.latest_version()
+            path = (await active_path(conn)).value if have else None
+            ts = await timescale_version(conn)
+    except (TimeoutError, OSError, Exception) as exc:  # any failure means "not ready"
+        return Check(ok=False, detail=f"unreachable: {type(exc).__name__}"), None
+    detail = f"PostgreSQL {version}, schema {have}" + (f", timescaledb {ts}" if ts else "")
+    if have < want:
+        return Check(ok=False, detail=f"{detail}; code needs {want}: run servitize migrate"), path
+    return Check(ok=True, detail=detail), path
+
+
+async def _broker(settings: Settings) -> Check:
+    if not settings.mqtt_url:
+        return Check(ok=False, detail="SERVITIZE_MQTT_URL is not set")
+    try:
+        url = MqttUrl.parse(settings.mqtt_url)
+    except ValueError as exc:
+        return Check(ok=False, detail=str(exc))
+    try:
+        async with asyncio.timeout(_CHECK_TIMEOUT_S):
+            _, writer = await asyncio.open_connection(url.host, url.port)
+        writer.close()
+    except (TimeoutError, OSError):
+        return Check(ok=False, detail=f"{url.host}:{url.port} unreachable")
+    return Check(ok=True, detail=f"{url.host}:{url.port} reachable")
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "the database is unavailable"}},
+)
+async def ready(
+    pool: Annotated[Pool, Depends(get_pool)],
+    settings: Annotated[Settings, Depends(get_app_settings)],
+) -> Any:
+    """Ready when the database answers and is migrated; a missing broker only degrades."""
+    (database, path), broker = await asyncio.gather(_database(pool), _broker(settings))
+    status = "ok" if database.ok and broker.ok else "degraded" if database.ok else "unavailable"
+    body = Readiness(
+        status=status,
+        version=servitize.__version__,
+        storage_path=path,
+        database=database,
+        broker=broker,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if database.ok else 503)
+
+
+class _Snapshot(Collector):
+    """Ingest counters as read from the database at scrape time."""
+
+    def __init__(self, counters: dict[str, int]) -> None:
+        self.counters = counters
+
+    def collect(self) -> Any:
+        rejected = CounterMetricFamily(
+            "servitize_ingest_rejected", "Messages rejected by ingest, by reason", labels=["reason"]
+        )
+        other = CounterMetricFamily(
+            "servitize_ingest_total", "Ingest counters (sum over instances)", labels=["name"]
+        )
+        for name, value in sorted(self.counters.items()):
+            if name.startswith("rejected_"):
+                rejected.add_metric([name.removeprefix("rejected_")], value)
+            else:
+                other.add_metric([re.sub(r"[^a-z0-9_]", "_", name)], value)
+        yield from (other, rejected)
+
+
+async def _ingest_counters(pool: Pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT name, sum(value)::int8 AS v FROM ingest_counters GROUP BY 1"
+        )
+    return {r["name"]: int(r["v"]) for r in rows}
+
+
+def request_counter(registry: CollectorRegistry) -> Counter:
+    """The API's own request counter, in the app's registry."""
+    return Counter(
+        "servitize_api_requests",
+        "API requests by method, route and status",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> PlainTextResponse:
+    """Prometheus metrics: API requests and the ingest counters kept in the database."""
+    snapshot = CollectorRegistry()
+    snapshot.register(_Snapshot(await _ingest_counters(pool)))
+    body = generate_latest(request.app.state.metrics) + generate_latest(snapshot)
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")

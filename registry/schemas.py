@@ -1,0 +1,207 @@
+"""Registry API input and output shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.schemas import DeviceId, MetricName, Name, Slug, Text
+
+_IN = ConfigDict(extra="forbid")
+
+
+def _zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class TenantPatch(BaseModel):
+    """Fields of a tenant that can change."""
+
+    model_config = _IN
+    name: Name | None = None
+    timezone: str | None = Field(default=None, max_length=64, examples=["Asia/Shanghai"])
+    tax_id: Text | None = None
+    address: Text | None = None
+
+    _check_zone = field_validator("timezone")(_zone)
+
+
+class TenantIn(BaseModel):
+    """A new tenant (a customer of the service provider)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"id": "acme", "name": "Acme Grid", "timezone": "UTC"}},
+    )
+    id: Slug
+    name: Name
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    tax_id: Text | None = None
+    address: Text | None = None
+
+    _check_zone = field_validator("timezone")(_zone)
+
+
+class TenantOut(BaseModel):
+    """A tenant."""
+
+    id: str
+    name: str
+    timezone: str
+    tax_id: str | None
+    address: str | None
+    created_at: datetime
+
+
+class SitePatch(BaseModel):
+    """Fields of a site that can change."""
+
+    model_config = _IN
+    name: Name | None = None
+    kind: Text | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class SiteIn(SitePatch):
+    """A new site; a tenant-scoped key may leave tenant_id out."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"id": "sub-north", "tenant_id": "acme", "name": "North substation"}
+        },
+    )
+    id: Slug
+    tenant_id: Slug | None = None
+    name: Name
+
+
+class SiteOut(BaseModel):
+    """A site."""
+
+    id: str
+    tenant_id: str
+    name: str
+    kind: str | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+
+
+class MetricIn(BaseModel):
+    """One metric of a device type's catalog."""
+
+    model_config = _IN
+    name: MetricName
+    unit: Text = ""
+    min_value: float | None = Field(default=None, ge=-1e15, le=1e15)
+    max_value: float | None = Field(default=None, ge=-1e15, le=1e15)
+    description: Text = ""
+
+
+class DeviceTypeIn(BaseModel):
+    """A device type with its metric catalog."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "id": "gas-sensor",
+                "name": "SF6 gas density sensor",
+                "reporting_interval_s": 60,
+                "metrics": [{"name": "density_kgm3", "unit": "kg/m³", "min_value": 0}],
+            }
+        },
+    )
+    id: Slug
+    name: Name
+    # A week: slower reporters are not "monitored" in any useful sense.
+    reporting_interval_s: int = Field(ge=1, le=7 * 86400)
+    description: Text = ""
+    metrics: list[MetricIn] = Field(default_factory=list, max_length=200)
+
+
+class DeviceTypeOut(BaseModel):
+    """A device type and its catalog."""
+
+    id: str
+    name: str
+    reporting_interval_s: int
+    description: str
+    metrics: list[MetricIn]
+
+
+class DevicePatch(BaseModel):
+    """Fields of a device that can change."""
+
+    model_config = _IN
+    name: Text | None = None
+    site_id: Slug | None = None
+    enabled: bool | None = None
+    serial_number: Text | None = None
+
+
+class DeviceIn(BaseModel):
+    """A new device; its MQTT password is returned once."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "id": "robot-7",
+                "device_type_id": "substation-robot",
+                "tenant_id": "acme",
+                "site_id": "sub-north",
+                "name": "Robot 7",
+            }
+        },
+    )
+    id: DeviceId
+    device_type_id: Slug
+    tenant_id: Slug | None = None
+    site_id: Slug | None = None
+    name: Text = ""
+    serial_number: Text | None = None
+    enabled: bool = True
+
+
+class DeviceOut(BaseModel):
+    """A device with its connection state."""
+
+    id: str
+    device_type_id: str
+    tenant_id: str
+    site_id: str | None
+    name: str
+    serial_number: str | None
+    enabled: bool
+    online: bool | None = Field(description="from the retained status topic; null = never seen")
+    status_changed_at: datetime | None
+    last_seen_at: datetime | None
+    last_reading_ts: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Credential(BaseModel):
+    """A device's new MQTT credential, shown this one time only."""
+
+    device_id: str
+    username: str
+    password: str
+
+
+class DeviceCreated(BaseModel):
+    """A new device and its MQTT credential (shown once)."""
+
+    device: DeviceOut
+    credential: Credential
