@@ -1,0 +1,74 @@
+"""Alert rules of the built-in device types (limits with their sources) and rule factories.
+
+Limits are conservative defaults an operator would start from; the self-tuning detectors
+cover everything the catalog does not name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from analytics.detectors.rules import RateRule, SlopeRule, ThresholdRule
+
+Rule = ThresholdRule | RateRule | SlopeRule
+
+
+@dataclass(frozen=True, slots=True)
+class OfflinePolicy:
+    """A device is offline after `k` reporting intervals of silence."""
+
+    k: float = 5.0
+
+
+def _pump() -> list[Rule]:
+    return [
+        # Rolling bearings are usually alarmed at 80-85 °C and tripped near 95-100 °C.
+        ThresholdRule("bearing_temp_high", "bearing_temp_c", ">", 85.0, 120, 3.0, "major"),
+        ThresholdRule("bearing_temp_trip", "bearing_temp_c", ">", 95.0, 30, 3.0, "critical"),
+        # ISO 10816-3, group 2 machines on flexible foundations: zone C/D boundary 7.1 mm/s.
+        ThresholdRule("vibration_zone_d", "vibration_rms_mm_s", ">", 7.1, 60, 0.5, "major"),
+        RateRule("bearing_temp_rate", "bearing_temp_c", 5.0, "warning"),
+    ]
+
+
+def _robot() -> list[Rule]:
+    return [
+        ThresholdRule("battery_low", "battery_pct", "<", 15.0, 60, 5.0, "warning"),
+        ThresholdRule("motor_overtemp", "motor_temp_c", ">", 90.0, 120, 5.0, "major"),
+        ThresholdRule("cpu_overtemp", "cpu_temp_c", ">", 85.0, 120, 5.0, "warning"),
+        # An infrared hot spot well above ambient on substation equipment (DL/T 664 uses
+        # temperature rise and relative difference; 80 °C absolute is a common first cut).
+        ThresholdRule("ir_hotspot", "ir_max_temp_c", ">", 80.0, 0, 5.0, "major"),
+    ]
+
+
+def _slope() -> list[Rule]:
+    return [
+        # 2 mm/day: a GNSS station's daily noise is around 1-2 mm, so slower creep is noise.
+        SlopeRule("slope_warning", "gnss_disp_mm", v_ref_per_day=2.0),
+        SlopeRule("crack_warning", "crack_width_mm", v_ref_per_day=1.0),
+        ThresholdRule("heavy_rain", "rainfall_mm", ">", 30.0, 0, 5.0, "warning"),
+    ]
+
+
+def _bridge() -> list[Rule]:
+    return [
+        ThresholdRule("strain_high", "strain_ue", ">", 1500.0, 60, 100.0, "major"),
+        ThresholdRule("deflection_high", "deflection_mm", ">", 100.0, 60, 10.0, "major"),
+        ThresholdRule("vibration_high", "vibration_rms_g", ">", 0.5, 60, 0.05, "warning"),
+    ]
+
+
+FACTORIES: dict[str, Callable[[], list[Rule]]] = {
+    "pump-motor": _pump,
+    "substation-robot": _robot,
+    "slope-monitor": _slope,
+    "bridge-monitor": _bridge,
+}
+
+
+def rules_for(device_type: str) -> list[Rule]:
+    """Fresh rule objects (each holds its own streaming state) for a device type."""
+    factory = FACTORIES.get(device_type)
+    return factory() if factory else []

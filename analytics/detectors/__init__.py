@@ -1,0 +1,1 @@
+"""Pure streaming detectors: plain numpy in, verdicts out, no I/O."""

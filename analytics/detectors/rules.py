@@ -1,0 +1,191 @@
+"""Catalog rules: thresholds held for a duration, rate of change, and the slope early warning.
+
+Each rule judges a batch of one metric's readings in device time and returns a `Condition`:
+per reading, whether the rule fires, whether it may clear (hysteresis), the severity and the
+value/threshold behind it. Rules keep the little state they need between batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analytics.detectors.univariate import true_runs
+
+F = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
+# Severity ranks shared by every layer (alerts store the name).
+SEVERITIES = ("info", "warning", "major", "critical")
+
+
+def severity_rank(name: str) -> int:
+    """0 (info) .. 3 (critical); raises on an unknown name."""
+    try:
+        return SEVERITIES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown severity {name!r}; use one of {SEVERITIES}") from None
+
+
+@dataclass(slots=True)
+class Condition:
+    """Per-reading verdict of one rule or detector for one alert key."""
+
+    firing: NDArray[np.bool_]
+    clear_ok: NDArray[np.bool_]
+    severity: Ints
+    value: F
+    threshold: F
+    # how far past its limit each reading is (picks the peak reading of an episode)
+    strength: F
+
+    @staticmethod
+    def quiet(n: int) -> Condition:
+        """A batch where nothing fires and everything may clear."""
+        return Condition(
+            np.zeros(n, bool),
+            np.ones(n, bool),
+            np.zeros(n, np.int64),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.zeros(n),
+        )
+
+
+@dataclass(slots=True)
+class ThresholdRule:
+    """`metric op limit` held for `for_s` seconds of device time; clears past the hysteresis."""
+
+    name: str
+    metric: str
+    op: str
+    limit: float
+    for_s: float = 0.0
+    hysteresis: float = 0.0
+    severity: str = "warning"
+    since: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.op not in (">", "<"):
+            raise ValueError(f"rule {self.name}: op must be '>' or '<'")
+        if self.for_s < 0 or self.hysteresis < 0:
+            raise ValueError(f"rule {self.name}: duration and hysteresis must be >= 0")
+        severity_rank(self.severity)
+
+    def evaluate(self, ts: F, x: F) -> Condition:
+        """Judge readings (ts in epoch seconds, ascending)."""
+        sign = 1.0 if self.op == ">" else -1.0
+        over = sign * (x - self.limit) > 0
+        clear_ok = sign * (x - (self.limit - sign * self.hysteresis)) <= 0
+        start = _run_starts(ts, over, self.since)
+        self.since = float(start[-1]) if len(x) and over[-1] else None
+        firing = over & (ts - start >= self.for_s)
+        sev = np.full(len(x), severity_rank(self.severity), np.int64)
+        return Condition(
+            firing, clear_ok & ~over, sev, x, np.full(len(x), self.limit), sign * (x - self.limit)
+        )
+
+
+@dataclass(slots=True)
+class RateRule:
+    """|change| per minute over the last `window_s` of device time above `max_per_min`."""
+
+    name: str
+    metric: str
+    max_per_min: float
+    severity: str = "warning"
+    # Five minutes averages out reading-to-reading noise but still sees a fast rise.
+    window_s: float = 300.0
+    hist_t: F = field(default_factory=lambda: np.empty(0))
+    hist_x: F = field(default_factory=lambda: np.empty(0))
+
+    def evaluate(self, ts: F, x: F) -> Condition:
+        """Judge readings (ts in epoch seconds, ascending)."""
+        n = len(x)
+        t = np.concatenate([self.hist_t, ts])
+        d = np.concatenate([self.hist_x, x])
+        rate = _velocity(t, d, self.window_s)[len(self.hist_t) :] / 1440.0
+        keep = t >= t[-1] - 2 * self.window_s if len(t) else np.zeros(0, bool)
+        self.hist_t, self.hist_x = t[keep], d[keep]
+        firing = np.nan_to_num(np.abs(rate)) > self.max_per_min
+        sev = np.full(n, severity_rank(self.severity), np.int64)
+        return Condition(
+            firing, ~firing, sev, rate, np.full(n, self.max_per_min), np.nan_to_num(np.abs(rate))
+        )
+
+
+# Tangent angles of the improved tangential-angle method (Xu Qiang et al., 2009): 45° marks
+# constant-velocity creep, 80° and 85° the medium-acceleration and imminent-failure stages.
+SLOPE_LEVELS = ("none", "blue", "yellow", "orange", "red")
+
+
+def slope_level(angle_deg: F, accel: F) -> Ints:
+    """Warning level 0-4 (none/blue/yellow/orange/red) from tangent angle and acceleration."""
+    accelerating = accel > 0
+    level = np.where(angle_deg >= 45.0, 1, 0)
+    level = np.where((angle_deg > 45.0) & accelerating, 2, level)
+    level = np.where((angle_deg >= 80.0) & accelerating, 3, level)
+    level = np.where((angle_deg >= 85.0) & accelerating, 4, level)
+    return level.astype(np.int64)
+
+
+@dataclass(slots=True)
+class SlopeRule:
+    """Four-level slope warning from cumulative displacement (velocity and acceleration).
+
+    Velocity is the displacement change over `window_s`; the tangent angle is
+    atan(v / v_ref), v_ref being the steady creep rate (floored at the sensor's noise).
+    Levels map to severities blue→info, yellow→warning, orange→major, red→critical.
+    """
+
+    name: str
+    metric: str
+    v_ref_per_day: float
+    window_s: float = 6 * 3600.0
+    hist_t: F = field(default_factory=lambda: np.empty(0))
+    hist_x: F = field(default_factory=lambda: np.empty(0))
+
+    def evaluate(self, ts: F, x: F) -> Condition:
+        """Judge readings (ts in epoch seconds, ascending)."""
+        t = np.concatenate([self.hist_t, ts])
+        d = np.concatenate([self.hist_x, x])
+        off = len(self.hist_t)
+        v = _velocity(t, d, self.window_s)  # per day
+        a = v - np.interp(t - self.window_s, t, v, left=np.nan)
+        keep = t >= t[-1] - 3 * self.window_s if len(t) else np.zeros(0, bool)
+        self.hist_t, self.hist_x = t[keep], d[keep]
+        v, a = v[off:], a[off:]
+        angle = np.degrees(np.arctan(np.abs(v) / self.v_ref_per_day))
+        valid = np.isfinite(v) & np.isfinite(a)
+        level = np.where(valid, slope_level(np.where(valid, angle, 0), np.nan_to_num(a)), 0)
+        sev = np.maximum(level - 1, 0)
+        angles = np.array([45.0, 45.0, 45.0, 80.0, 85.0])[level]
+        limit = self.v_ref_per_day * np.tan(np.radians(angles))
+        return Condition(
+            level > 0, level == 0, sev.astype(np.int64), v, limit, np.nan_to_num(angle)
+        )
+
+
+def _velocity(t: F, d: F, window_s: float) -> F:
+    """Displacement change per day over the last `window_s` (NaN until a window is covered)."""
+    if not len(t):
+        return np.empty(0)
+    covered = t - t[0] >= window_s
+    past = np.interp(t - window_s, t, d)
+    out: F = np.where(covered, (d - past) / window_s * 86400.0, np.nan)
+    return out
+
+
+def _run_starts(ts: F, mask: NDArray[np.bool_], since: float | None) -> F:
+    """Device time at which the current run of True began, for each reading (inf if False)."""
+    runs = true_runs(mask, 1 if since is not None else 0)
+    idx = np.arange(len(mask))
+    first = idx - runs + 1
+    carried = first < 0
+    starts = np.where(
+        carried, since if since is not None else np.inf, ts[np.clip(first, 0, len(ts) - 1)]
+    )
+    out: F = np.where(mask, starts, np.inf)
+    return out

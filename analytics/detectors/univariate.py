@@ -1,0 +1,311 @@
+"""Self-tuning streaming detectors for one (device, metric) series, vectorised per batch.
+
+One `SeriesDetector` holds the state of four detectors and judges a whole batch of readings
+with numpy, giving exactly the answers a reading-by-reading loop would give:
+
+* spike: robust z against the median/MAD of the previous `window` readings;
+* drift: two-sided CUSUM of z against the level learned in the warm-up;
+* stuck: a run of identical values much longer than any seen in the warm-up;
+* noise: median |first difference| over a short window against the warm-up's.
+
+The first `warmup` readings only teach the detector: its reference level, scales and the
+thresholds, which are set from the warm-up's own score distribution (no hand-set limits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+from scipy.signal import lfilter  # type: ignore[import-untyped]
+
+F = NDArray[np.float64]
+
+SPIKE, DRIFT, STUCK, NOISE = 1, 2, 4, 8
+KIND_NAMES = {SPIKE: "spike", DRIFT: "drift", STUCK: "stuck", NOISE: "noise"}
+# 1.4826 * MAD estimates a Gaussian standard deviation.
+MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Window sizes and the floors under the self-tuned thresholds."""
+
+    window: int = 60
+    warmup: int = 240
+    noise_window: int = 30
+    # Floors: a clean Gaussian warm-up would otherwise set limits that fire every few hours.
+    min_spike_z: float = 7.0
+    cusum_k: float = 0.75
+    min_cusum_h: float = 15.0
+    min_stuck_run: int = 12
+    min_noise_ratio: float = 2.5
+    # The drift reference follows the series with a time constant of ~2,000 readings, so
+    # changes faster than that accumulate in the CUSUM.
+    level_alpha: float = 5e-4
+
+    def __post_init__(self) -> None:
+        if self.window < 5 or self.noise_window < 5:
+            raise ValueError("windows must hold at least 5 readings")
+        if self.warmup < self.window + self.noise_window:
+            raise ValueError("warm-up must be longer than the windows")
+
+
+@dataclass(slots=True)
+class BatchVerdict:
+    """Per-reading results of one batch; `flags` is a bitmask of SPIKE/DRIFT/STUCK/NOISE."""
+
+    flags: NDArray[np.int64]
+    score: F
+    z: F
+    baseline: F
+    scale: F
+    cusum: F
+    run: NDArray[np.int64]
+    noise_ratio: F
+
+
+@dataclass(slots=True)
+class Thresholds:
+    """The limits learned at the end of the warm-up."""
+
+    spike_z: float
+    cusum_h: float
+    stuck_run: int
+    noise_ratio: float
+    level: float
+    level_sd: float
+    diff_ref: float
+
+
+@dataclass(slots=True)
+class SeriesDetector:
+    """The streaming state of one series."""
+
+    config: DetectorConfig = field(default_factory=DetectorConfig)
+    seen: int = 0
+    history: F = field(default_factory=lambda: np.empty(0))
+    limits: Thresholds | None = None
+    cusum_pos: float = 0.0
+    cusum_neg: float = 0.0
+    run: int = 0
+    drift_run: int = 0
+
+    @property
+    def warm(self) -> bool:
+        """Whether the warm-up is over and readings are judged."""
+        return self.limits is not None
+
+    def update(self, values: NDArray[np.floating]) -> BatchVerdict:
+        """Judge a batch of readings in device-time order (non-finite values are skipped)."""
+        x = np.asarray(values, dtype=np.float64)
+        out = _empty(len(x))
+        finite = np.flatnonzero(np.isfinite(x))
+        if self.limits is None and len(finite):
+            need = self.config.warmup - self.seen
+            first, finite = finite[:need], finite[need:]
+            self._learn(x[first])
+        if self.limits is not None and len(finite):
+            _fill(out, finite, self._judge(x[finite]))
+        return out
+
+    def _learn(self, x: F) -> None:
+        self.history = np.concatenate([self.history, x])
+        self.seen += len(x)
+        if self.seen >= self.config.warmup:
+            self.limits = learn_limits(self.history, self.config)
+            keep = max(self.config.window, self.config.noise_window + 1)
+            self.run = _trailing_run(self.history)
+            self.history = self.history[-keep:]
+
+    def _judge(self, x: F) -> BatchVerdict:
+        cfg, lim = self.config, self.limits
+        assert lim is not None
+        med, scale = rolling_baseline(self.history, x, cfg.window, lim.level_sd)
+        z = (x - med) / scale
+        spike = np.abs(z) > lim.spike_z
+        # A spike is judged by the spike detector; keep it out of the drift sum.
+        cusum = self._drift(x, med, scale, spike)
+        drift = cusum > lim.cusum_h
+        run = run_lengths(self.history[-1], x, self.run)
+        self.run = int(run[-1])
+        stuck = run >= lim.stuck_run
+        ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
+        noise = ratio > lim.noise_ratio
+        keep = max(cfg.window, cfg.noise_window + 1)
+        self.history = np.concatenate([self.history, x])[-keep:]
+        self.seen += len(x)
+        flags = spike * SPIKE + drift * DRIFT + stuck * STUCK + noise * NOISE
+        parts = np.stack(
+            [
+                np.abs(z) / lim.spike_z,
+                cusum / lim.cusum_h,
+                run / lim.stuck_run,
+                ratio / lim.noise_ratio,
+            ]
+        )
+        worst = parts.max(axis=0)
+        score = worst / (1.0 + worst)
+        return BatchVerdict(flags.astype(np.int64), score, z, med, scale, cusum, run, ratio)
+
+    def _drift(self, x: F, med: F, scale: F, spike: NDArray[np.bool_]) -> F:
+        """Two-sided CUSUM; after `window` readings in alarm it re-levels (an exact restart)."""
+        lim, cfg = self.limits, self.config
+        assert lim is not None
+        out = np.empty(len(x))
+        i = 0
+        while i < len(x):
+            ref, ewma = self._levels(x[i:], med[i:], scale[i:])
+            zl = np.where(spike[i:], 0.0, np.clip((x[i:] - ref) / lim.level_sd, -50.0, 50.0))
+            pos = lindley(zl - cfg.cusum_k, self.cusum_pos)
+            neg = lindley(-zl - cfg.cusum_k, self.cusum_neg)
+            cus = np.maximum(pos, neg)
+            runs = true_runs(cus > lim.cusum_h, self.drift_run)
+            hits = np.flatnonzero(runs >= cfg.window)
+            end = int(hits[0]) + 1 if len(hits) else len(cus)
+            out[i : i + end] = cus[:end]
+            if not len(hits):
+                lim.level, self.drift_run = float(ewma[-1]), int(runs[-1])
+                self.cusum_pos, self.cusum_neg = float(pos[-1]), float(neg[-1])
+                break
+            # The new level is established: restart the CUSUM from it.
+            lim.level = float(med[i + end - 1])
+            self.cusum_pos = self.cusum_neg = 0.0
+            self.drift_run = 0
+            i += end
+        return out
+
+    def _levels(self, x: F, med: F, scale: F) -> tuple[F, F]:
+        """Drift reference before each reading: a slow EWMA of readings clipped to 3 MADs."""
+        lim = self.limits
+        assert lim is not None
+        a = self.config.level_alpha
+        clipped = np.clip(x, med - 3.0 * scale, med + 3.0 * scale)
+        ewma, _ = lfilter([a], [1.0, a - 1.0], clipped, zi=[(1.0 - a) * lim.level])
+        before = np.concatenate([[lim.level], ewma[:-1]])
+        return before, np.asarray(ewma, dtype=np.float64)
+
+
+def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
+    """Reference level, scales and thresholds from warm-up readings."""
+    level = float(np.median(x))
+    spread = MAD_TO_SD * float(np.median(np.abs(x - level)))
+    d = np.abs(np.diff(x))
+    diff_ref = float(np.median(d))
+    floor = _scale_floor(x)
+    level_sd = max(spread, diff_ref, floor)
+    diff_ref = max(diff_ref, floor)
+    med, scale = rolling_baseline(x[: cfg.window], x[cfg.window :], cfg.window, level_sd)
+    z = np.abs(x[cfg.window :] - med) / scale
+    ratio = rolling_diff_ratio(
+        x[: cfg.noise_window + 1], x[cfg.noise_window + 1 :], cfg.noise_window, diff_ref
+    )
+    runs = run_lengths(x[0], x[1:], 1)
+    zl = np.clip((x - level) / level_sd, -50.0, 50.0)
+    cusum = np.maximum(lindley(zl - cfg.cusum_k, 0.0), lindley(-zl - cfg.cusum_k, 0.0))
+    # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
+    return Thresholds(
+        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99))),
+        cusum_h=max(cfg.min_cusum_h, 2.0 * float(cusum.max())),
+        stuck_run=max(cfg.min_stuck_run, 3 * int(runs.max())),
+        noise_ratio=max(cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99))),
+        level=level,
+        level_sd=level_sd,
+        diff_ref=diff_ref,
+    )
+
+
+def _scale_floor(x: F) -> float:
+    """The smallest scale worth resolving: a coarse quantisation step or a relative epsilon."""
+    steps = np.abs(np.diff(x))
+    steps = steps[steps > 0]
+    quantum = float(steps.min()) if len(steps) else 0.0
+    return max(quantum, 1e-6 * (abs(float(np.median(x))) + 1.0))
+
+
+def rolling_baseline(prev: F, x: F, window: int, sd_floor: float) -> tuple[F, F]:
+    """Median and MAD scale of the `window` readings before each reading of x."""
+    joined = np.concatenate([prev[-window:], x])
+    start = len(joined) - len(x)
+    windows = _windows(joined, window, start, len(x))
+    med = np.median(windows, axis=1)
+    mad = np.median(np.abs(windows - med[:, None]), axis=1)
+    # A window of near-identical values would make every later wiggle a "spike".
+    scale = np.maximum(MAD_TO_SD * mad, 0.25 * sd_floor)
+    return med, scale
+
+
+def _windows(joined: F, window: int, start: int, n: int) -> F:
+    """Rows i = the up-to-`window` readings before joined[start + i] (edge-padded)."""
+    if start < window:
+        joined = np.concatenate([np.full(window - start, joined[0]), joined])
+        start = window
+    view = sliding_window_view(joined[:-1], window)
+    result: F = view[start - window : start - window + n]
+    return result
+
+
+def rolling_diff_ratio(prev: F, x: F, window: int, ref: float) -> F:
+    """Median |first difference| over the last `window` differences, relative to `ref`."""
+    joined = np.concatenate([prev[-(window + 1) :], x])
+    d = np.abs(np.diff(joined))
+    start = len(d) - len(x)
+    if start < window - 1:
+        d = np.concatenate([np.full(window - 1 - start, d[0] if len(d) else 0.0), d])
+        start = window - 1
+    view = sliding_window_view(d, window)
+    rows = view[start - window + 1 : start - window + 1 + len(x)]
+    out: F = np.median(rows, axis=1) / ref
+    return out
+
+
+def lindley(steps: F, start: float) -> F:
+    """S_t = max(0, S_{t-1} + steps_t) for the whole batch at once (the CUSUM recursion)."""
+    c = np.cumsum(steps)
+    low = np.minimum.accumulate(c)
+    out: F = c - np.minimum(low, -start)
+    return out
+
+
+def run_lengths(last: float, x: F, carry: int) -> NDArray[np.int64]:
+    """Length of the run of identical values ending at each reading (carrying the prior run)."""
+    same = x == np.concatenate([[last], x[:-1]])
+    idx = np.arange(len(x))
+    resets = np.where(same, -1, idx)
+    last_reset = np.maximum.accumulate(resets)
+    runs = np.where(last_reset < 0, idx + 1 + carry, idx - last_reset + 1)
+    return runs.astype(np.int64)
+
+
+def true_runs(mask: NDArray[np.bool_], carry: int) -> NDArray[np.int64]:
+    """Length of the run of True ending at each position (0 where False), carrying a prior run."""
+    idx = np.arange(len(mask))
+    last_false = np.maximum.accumulate(np.where(mask, -1, idx))
+    runs = np.where(last_false < 0, idx + 1 + carry, idx - last_false)
+    return np.where(mask, runs, 0).astype(np.int64)
+
+
+def _trailing_run(x: F) -> int:
+    if not len(x):
+        return 0
+    return int(run_lengths(x[0], x[1:], 1)[-1]) if len(x) > 1 else 1
+
+
+def _empty(n: int) -> BatchVerdict:
+    nan = np.full(n, np.nan)
+    zero = np.zeros(n, dtype=np.int64)
+    return BatchVerdict(
+        zero.copy(), np.zeros(n), nan, nan.copy(), nan.copy(), nan.copy(), zero.copy(), nan.copy()
+    )
+
+
+def _fill(out: BatchVerdict, at: NDArray[np.intp], part: BatchVerdict) -> None:
+    for name in BatchVerdict.__slots__:
+        getattr(out, name)[at] = getattr(part, name)
+
+
+def flag_names(mask: int) -> list[str]:
+    """The detector names in a flag bitmask."""
+    return [name for bit, name in KIND_NAMES.items() if mask & bit]
