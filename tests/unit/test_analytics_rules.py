@@ -20,7 +20,7 @@ T0 = 1_700_000_000.0
 
 def test_threshold_needs_its_duration_across_batches() -> None:
     rule = ThresholdRule("hot", "t", ">", 80.0, for_s=120)
-    ts = T0 + np.arange(20) * 10.0
+    ts = (T0 + np.arange(20) * 10.0).astype(np.float64)
     x = np.full(20, 85.0)
     first = rule.evaluate(ts[:5], x[:5])
     second = rule.evaluate(ts[5:], x[5:])
@@ -30,14 +30,14 @@ def test_threshold_needs_its_duration_across_batches() -> None:
 
 def test_threshold_clear_needs_hysteresis() -> None:
     rule = ThresholdRule("hot", "t", ">", 80.0, hysteresis=3.0)
-    cond = rule.evaluate(T0 + np.arange(3.0), np.array([81.0, 79.0, 76.0]))
+    cond = rule.evaluate((T0 + np.arange(3.0)).astype(np.float64), np.array([81.0, 79.0, 76.0]))
     assert list(cond.firing) == [True, False, False]
     assert list(cond.clear_ok) == [False, False, True]
 
 
 def test_rate_rule_over_window() -> None:
     rule = RateRule("fast", "t", max_per_min=2.0, window_s=300)
-    ts = T0 + np.arange(100) * 10.0
+    ts = (T0 + np.arange(100) * 10.0).astype(np.float64)
     x = np.where(np.arange(100) < 50, 20.0, 20.0 + (np.arange(100) - 50) * 1.0)  # 6 °C/min
     cond = rule.evaluate(ts, x)
     assert not cond.firing[:50].any() and cond.firing[62:].all()
@@ -68,11 +68,12 @@ def test_slope_rule_escalates_with_acceleration() -> None:
 def test_tracker_flapping_is_one_episode() -> None:
     rule = ThresholdRule("hot", "t", ">", 80.0, hysteresis=2.0)
     tracker = Tracker(hold_s=60)
-    ts = T0 + np.arange(40) * 10.0
+    ts = (T0 + np.arange(40) * 10.0).astype(np.float64)
     x = np.where(np.arange(40) % 2 == 0, 80.5, 79.5)  # flaps around the limit
     sig = tracker.process(ts, rule.evaluate(ts, x))
     assert sig is not None and sig.episodes == 1 and sig.active and sig.cleared_at is None
-    calm = tracker.process(ts + 400, rule.evaluate(ts + 400, np.full(40, 70.0)))
+    later = (ts + 400).astype(np.float64)
+    calm = tracker.process(later, rule.evaluate(later, np.full(40, 70.0)))
     assert calm is not None and calm.cleared_at == T0 + 400 + 60 and not calm.active
 
 
