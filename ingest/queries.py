@@ -2,7 +2,8 @@
 
 Buckets come from the rollups (continuous aggregates on TimescaleDB, with real-time
 aggregation). On plain PostgreSQL the rollup job folds in batches a little after they commit,
-so buckets from the oldest not-yet-folded batch on are computed from raw rows instead.
+so from the oldest not-yet-folded batch on, the rollup's buckets are computed from raw
+rows instead, and both parts are merged per output bucket.
 """
 
 from __future__ import annotations
@@ -28,25 +29,28 @@ _PENDING = """SELECT min(b.min_ts) FROM ingest_batches b
 WHERE b.id > (SELECT value::bigint FROM servitize_meta WHERE key = 'rollup_batch_id')
   AND $1 = ANY(b.device_ids)"""
 
-_BUCKETS = """WITH rolled AS (
-  SELECT metric, {rolled_bucket} AS bucket, min(min_value) AS min_value,
-         max(max_value) AS max_value, sum(sum_value) AS sum_value, sum(n)::int8 AS n,
+_BUCKETS = """WITH parts AS (
+  SELECT metric, {rolled_bucket} AS bucket, min(min_value) AS lo, max(max_value) AS hi,
+         sum(sum_value) AS total, sum(n)::int8 AS n, max(bucket) AS newest,
          (array_agg(last_value ORDER BY bucket DESC))[1] AS last_value
   FROM {source}
   WHERE device_id = $1 AND bucket >= $2 AND bucket < least($3, $8::timestamptz)
     AND ($4::text[] IS NULL OR metric = ANY($4))
   GROUP BY 1, 2
-), fresh AS (
-  SELECT metric, {raw_bucket} AS bucket, min(value), max(value), sum(value), count(*)::int8,
+  UNION ALL
+  SELECT metric, {raw_bucket}, min(value), max(value), sum(value), count(*)::int8, max(ts),
          (array_agg(value ORDER BY ts DESC))[1]
   FROM telemetry
   WHERE device_id = $1 AND ts >= greatest($2, $8::timestamptz) AND ts < $3 AND flags = 0
     AND ($4::text[] IS NULL OR metric = ANY($4))
   GROUP BY 1, 2
 )
-SELECT metric, bucket, min_value, max_value, sum_value / n AS avg_value, n, last_value
-FROM (SELECT * FROM rolled UNION ALL SELECT * FROM fresh) x
+SELECT metric, bucket, min(lo) AS min_value, max(hi) AS max_value,
+       sum(total) / sum(n) AS avg_value, sum(n)::int8 AS n,
+       (array_agg(last_value ORDER BY newest DESC))[1] AS last_value
+FROM parts
 WHERE $5::text IS NULL OR (metric, bucket) > ($5, $6::timestamptz)
+GROUP BY metric, bucket
 ORDER BY metric, bucket LIMIT $7"""
 
 
@@ -73,11 +77,12 @@ async def raw(
 
 
 async def _cut(conn: Any, path: StoragePath, device_id: str, width: str) -> datetime:
-    """Where rollups stop being complete for this device (bucket-aligned)."""
+    """Where the rollup this width reads stops being complete for the device."""
     if path is StoragePath.TIMESCALE:
         return datetime.max.replace(tzinfo=UTC)
     pending: datetime | None = await conn.fetchval(_PENDING, device_id)
-    return align(pending, width) if pending else datetime.max.replace(tzinfo=UTC)
+    source_width = "1h" if width == "1d" else width
+    return align(pending, source_width) if pending else datetime.max.replace(tzinfo=UTC)
 
 
 async def buckets(

@@ -14,8 +14,10 @@ from api.app import create_app
 from api.models import ROLES
 from registry import service
 from registry.models import Device, Site, Tenant
+from servitize import db
 from servitize.db import Pool, transaction
 from servitize.settings import Settings
+from tests import services
 
 TENANTS = ("acme", "globex")
 
@@ -56,7 +58,13 @@ async def client(pool: Pool, settings: Settings | None = None) -> AsyncIterator[
 
 
 async def add_readings(
-    pool: Pool, device_id: str, metric: str, start: datetime, values: list[float], step_s: int = 10
+    pool: Pool,
+    device_id: str,
+    metric: str,
+    start: datetime,
+    values: list[float],
+    step_s: int = 10,
+    committed_ago_s: int = 0,
 ) -> None:
     """Insert readings plus their ingest_batches row, following the ingest contract."""
     stamps = [start + timedelta(seconds=i * step_s) for i in range(len(values))]
@@ -71,10 +79,24 @@ async def add_readings(
             values,
         )
         await conn.execute(
-            """INSERT INTO ingest_batches (device_ids, min_ts, max_ts, readings, events)
-               VALUES ($1, $2, $3, $4, 0); SELECT pg_notify('servitize_ingest', '')""",
+            """INSERT INTO ingest_batches (device_ids, min_ts, max_ts, readings, events,
+                                           committed_at)
+               VALUES ($1, $2, $3, $4, 0, now() - make_interval(secs => $5))""",
             [device_id],
             stamps[0],
             stamps[-1],
             len(values),
+            committed_ago_s,
         )
+
+
+@asynccontextmanager
+async def fresh_pool(pg_server: str, template: str) -> AsyncIterator[Pool]:
+    """A pool on a new database cloned from the migrated template (for module-wide worlds)."""
+    url = await services.create_database(pg_server, template=template)
+    pool = await db.create_pool(url, max_size=5)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+        await services.drop_database(pg_server, url)

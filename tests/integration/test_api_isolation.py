@@ -1,0 +1,113 @@
+"""The isolation matrix: every role x every resource x own or other tenant, both key scopes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from api.models import ROLES
+from tests.integration.test_api_support import World, add_readings, client, fresh_pool, seed
+
+# (method, path with {t} for the target tenant, JSON body, roles allowed; None = every role)
+RESOURCES = [
+    ("GET", "/api/v1/tenants/{t}", None, None),
+    ("PATCH", "/api/v1/tenants/{t}", {"address": "1 Road"}, {"admin"}),
+    ("GET", "/api/v1/sites/{t}-site", None, None),
+    ("PATCH", "/api/v1/sites/{t}-site", {"kind": "substation"}, {"admin"}),
+    ("GET", "/api/v1/devices/{t}-r1", None, None),
+    ("PATCH", "/api/v1/devices/{t}-r1", {"name": "Robot"}, {"admin"}),
+    ("POST", "/api/v1/devices/{t}-r1/credential", None, {"admin"}),
+    ("GET", "/api/v1/devices/{t}-r1/telemetry", None, {"admin", "operator", "viewer"}),
+    (
+        "GET",
+        "/api/v1/devices/{t}-r1/telemetry?resolution=1h",
+        None,
+        {"admin", "operator", "viewer"},
+    ),
+    ("GET", "/api/v1/devices/{t}-r1/telemetry.csv", None, {"admin", "operator", "viewer"}),
+]
+
+
+@pytest.fixture(scope="module")
+async def world(pg_server: str, template_db: str) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    async with fresh_pool(pg_server, template_db) as pool:
+        seeded = await seed(pool)
+        start = datetime.now(UTC) - timedelta(hours=1)
+        for t in ("acme", "globex"):
+            await add_readings(pool, f"{t}-r1", "motor_temp_c", start, [40.0, 41.0, 42.0])
+        async with client(pool) as c:
+            yield c, seeded
+
+
+def expected(role: str, scope: str | None, target: str, allowed: set[str] | None) -> int:
+    """403 for a role not allowed, then 404 for another tenant's object, else success."""
+    if allowed is not None and role not in allowed:
+        return 403
+    if scope is not None and scope != target:
+        return 404
+    return 200
+
+
+@pytest.mark.parametrize("target", ["acme", "globex"])
+@pytest.mark.parametrize("scope", [None, "acme"], ids=["provider", "tenant"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), RESOURCES, ids=[f"{m} {p}" for m, p, _, _ in RESOURCES]
+)
+async def test_isolation_matrix(
+    world: tuple[httpx.AsyncClient, World],
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    allowed: set[str] | None,
+    role: str,
+    scope: str | None,
+    target: str,
+) -> None:
+    c, w = world
+    response = await c.request(
+        method, path.format(t=target), json=body, headers=w.headers(role, scope)
+    )
+    assert response.status_code == expected(role, scope, target, allowed), response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert set(response.json()) <= {"type", "title", "status", "detail", "instance"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", ["tenants", "sites", "devices"])
+async def test_lists_show_only_own_tenant(
+    world: tuple[httpx.AsyncClient, World], role: str, resource: str
+) -> None:
+    c, w = world
+    own = await c.get(f"/api/v1/{resource}", headers=w.headers(role, "acme"))
+    everyone = await c.get(f"/api/v1/{resource}", headers=w.headers(role, None))
+    other = await c.get(
+        f"/api/v1/{resource}", params={"tenant_id": "globex"}, headers=w.headers(role, "acme")
+    )
+    key = "id" if resource == "tenants" else "tenant_id"
+    assert {i[key] for i in own.json()["items"]} == {"acme"}
+    assert {i[key] for i in everyone.json()["items"]} == {"acme", "globex"}
+    if resource != "tenants":
+        assert other.json()["items"] == []
+
+
+async def test_tenant_admin_cannot_create_in_other_tenant(
+    world: tuple[httpx.AsyncClient, World],
+) -> None:
+    c, w = world
+    h = w.headers("admin", "acme")
+    site = {"id": "sneaky", "tenant_id": "globex", "name": "Sneaky"}
+    device = {"id": "sneaky-1", "device_type_id": "pump-motor", "tenant_id": "globex"}
+    key = {"role": "admin", "tenant_id": "globex"}
+    assert (await c.post("/api/v1/sites", json=site, headers=h)).status_code == 404
+    assert (await c.post("/api/v1/devices", json=device, headers=h)).status_code == 404
+    assert (await c.post("/api/v1/keys", json=key, headers=h)).status_code == 404
+    assert (
+        await c.post("/api/v1/tenants", json={"id": "x", "name": "X"}, headers=h)
+    ).status_code == 403
+    own_key = (await c.post("/api/v1/keys", json={"role": "viewer"}, headers=h)).json()
+    assert own_key["tenant_id"] == "acme"
