@@ -32,6 +32,14 @@ class RegistryCache:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reload on NOTIFY servitize_registry and every refresh_s seconds until stopped."""
+        while not stop.is_set():
+            try:
+                await self._listen(stop)
+            except Exception as exc:  # the database went away: poll until it is back
+                log.warning("registry listener lost (%s); retrying", exc)
+                await asyncio.sleep(self.refresh_s)
+
+    async def _listen(self, stop: asyncio.Event) -> None:
         async with self.pool.acquire() as conn:
             await conn.add_listener("servitize_registry", self._on_notify)
             try:
@@ -41,7 +49,8 @@ class RegistryCache:
                     self._changed.clear()
                     await self._reload_quietly()
             finally:
-                await conn.remove_listener("servitize_registry", self._on_notify)
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener("servitize_registry", self._on_notify)
 
     async def _reload_quietly(self) -> None:
         try:

@@ -56,12 +56,15 @@ async def running_ingest(
         await asyncio.wait_for(task, 20)
 
 
+# One base for the whole run, so the same i always means the same timestamp.
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+
+
 def reading(
     i: int, metrics: dict[str, float] | None = None, base: datetime | None = None
 ) -> dict[str, object]:
-    """A reading i seconds after `base` (default: ten minutes ago)."""
-    start = base or datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
-    ts = start + timedelta(seconds=i)
+    """A reading i seconds after `base` (default: a fixed instant two hours before the run)."""
+    ts = (base or BASE) + timedelta(seconds=i)
     return {"ts": ts.isoformat(), "seq": i, "metrics": metrics or {"flow_m3h": 100.0 + i % 7}}
 
 
