@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ async def _actions(pool: Pool, alert_id: int) -> list[str]:
     return [e["action"] for e in detail["events"]]
 
 
-async def _only_alert(pool: Pool) -> dict[str, object]:
+async def _only_alert(pool: Pool) -> dict[str, Any]:
     items, _ = await service.list_alerts(pool, AlertFilter())
     assert len(items) == 1
     return items[0]
