@@ -1,0 +1,131 @@
+"""Plans and subscriptions: the catalog side of billing. Each call is one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from billing import repository as repo
+from billing.errors import BillingError, NotFound
+from billing.schemas import PlanIn, SubscriptionIn
+from servitize.db import Pool, transaction
+
+
+async def save_plan(pool: Pool, plan: PlanIn) -> PlanIn:
+    """Validate and store a plan (create or replace)."""
+    try:
+        plan.to_model()
+    except (ValueError, TypeError) as exc:
+        raise BillingError(f"invalid plan {plan.id!r}: {exc}") from exc
+    async with transaction(pool) as conn:
+        await repo.upsert_plan(conn, plan)
+    return plan
+
+
+async def list_plans(pool: Pool) -> list[PlanIn]:
+    """Every plan."""
+    async with pool.acquire() as conn:
+        return await repo.plans(conn)
+
+
+async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
+    """Create a subscription covering its devices from its start date; returns its id."""
+    async with transaction(pool) as conn:
+        [plan] = await _plans(conn, [sub.plan_id])
+        currencies = await repo.tenant_currencies(conn, sub.tenant_id)
+        if currencies - {plan.currency}:
+            raise BillingError(
+                f"tenant {sub.tenant_id} is billed in {sorted(currencies)}; one invoice per "
+                f"month needs one currency, plan {plan.id} is in {plan.currency}"
+            )
+        await _check_devices(conn, sub.tenant_id, sub.device_ids, sub.start_date, sub.end_date)
+        sub_id = await repo.insert_subscription(
+            conn, sub.tenant_id, sub.plan_id, sub.start_date, sub.end_date, sub.trial_days
+        )
+        await repo.add_coverage(conn, sub_id, sub.device_ids, sub.start_date)
+    return sub_id
+
+
+async def add_device(pool: Pool, sub_id: int, device_id: str, on: date) -> None:
+    """Cover one more device from a date."""
+    async with transaction(pool) as conn:
+        row = await _subscription(conn, sub_id)
+        _check_inside(row, on, allow_start=True)
+        await _check_devices(conn, row["tenant_id"], [device_id], on, row["end_date"])
+        await repo.add_coverage(conn, sub_id, [device_id], on)
+
+
+async def remove_device(pool: Pool, sub_id: int, device_id: str, on: date) -> None:
+    """Stop covering a device from a date (it is covered up to the day before)."""
+    async with transaction(pool) as conn:
+        await _subscription(conn, sub_id)
+        if not await repo.end_coverage(conn, sub_id, device_id, on):
+            raise BillingError(f"device {device_id} is not covered by {sub_id} before {on}")
+
+
+async def cancel(pool: Pool, sub_id: int, on: date) -> None:
+    """End a subscription on a date (exclusive): the last charged day is the day before."""
+    async with transaction(pool) as conn:
+        row = await _subscription(conn, sub_id)
+        _check_inside(row, on)
+        await repo.set_subscription_end(conn, sub_id, on)
+
+
+async def change_plan(pool: Pool, sub_id: int, plan_id: str, on: date) -> int:
+    """Upgrade or downgrade from a date: the old subscription ends, a new one takes its devices."""
+    async with transaction(pool) as conn:
+        row = await _subscription(conn, sub_id)
+        _check_inside(row, on)
+        [new], [old] = await _plans(conn, [plan_id]), await _plans(conn, [row["plan_id"]])
+        if new.currency != old.currency:
+            raise BillingError(f"plan {plan_id} is in {new.currency}, not {old.currency}")
+        devices = await repo.open_devices(conn, sub_id, on)
+        await repo.set_subscription_end(conn, sub_id, on)
+        new_id = await repo.insert_subscription(
+            conn, row["tenant_id"], plan_id, on, row["end_date"], 0, replaces=sub_id
+        )
+        await repo.add_coverage(conn, new_id, devices, on)
+    return new_id
+
+
+async def list_subscriptions(pool: Pool, tenant_id: str | None) -> list[dict[str, Any]]:
+    """Subscriptions (of one tenant, or all) with their covered devices."""
+    async with pool.acquire() as conn:
+        rows = await repo.subscriptions(conn, tenant_id)
+    return [dict(r) for r in rows]
+
+
+async def _plans(conn: Any, ids: list[str]) -> list[PlanIn]:
+    found = await repo.plans(conn, ids)
+    if len(found) != len(ids):
+        raise NotFound(f"plan {ids} not found; create it first")
+    return found
+
+
+async def _subscription(conn: Any, sub_id: int) -> Any:
+    try:
+        return await repo.subscription(conn, sub_id, lock=True)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def _check_inside(row: Any, on: date, *, allow_start: bool = False) -> None:
+    before = on < row["start_date"] if allow_start else on <= row["start_date"]
+    if before or (row["end_date"] and on >= row["end_date"]):
+        raise BillingError(
+            f"{on} is outside subscription {row['id']} ({row['start_date']} .. {row['end_date']})"
+        )
+
+
+async def _check_devices(
+    conn: Any,
+    tenant: str,
+    devices: list[str],
+    start: date,
+    end: date | None,
+    sub: int | None = None,
+) -> None:
+    if bad := await repo.foreign_devices(conn, tenant, devices):
+        raise BillingError(f"devices {bad} do not exist or belong to another tenant")
+    if taken := await repo.conflicting_coverage(conn, devices, start, end, None):
+        raise BillingError(f"devices {taken} are already covered by another subscription then")

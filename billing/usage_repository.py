@@ -1,0 +1,153 @@
+"""Metering SQL: subscriptions in a period, usage counts from device_events, availability.
+
+Every query shares the covered-time CTE: each coverage row clipped to its subscription and to
+the period, as timestamps of local midnight in the tenant's zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from servitize.db import Connection
+
+# $1 period's first day, $2 next month's first day, $3 tenant ids (NULL = every tenant)
+_COVERED = """
+cov AS (
+    SELECT s.id AS sub_id, c.device_id,
+           (greatest(c.start_date, s.start_date, $1::date)::timestamp AT TIME ZONE t.timezone)
+               AS t0,
+           (least(coalesce(c.end_date, $2::date), coalesce(s.end_date, $2::date), $2::date)
+               ::timestamp AT TIME ZONE t.timezone) AS t1,
+           ($1::date::timestamp AT TIME ZONE t.timezone) AS origin
+    FROM billing_coverage c
+    JOIN billing_subscriptions s ON s.id = c.subscription_id
+    JOIN tenants t ON t.id = s.tenant_id
+    WHERE ($3::text[] IS NULL OR s.tenant_id = ANY($3))
+      AND c.start_date < $2 AND coalesce(c.end_date, $2) > $1
+      AND s.start_date < $2 AND coalesce(s.end_date, $2) > $1
+)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A maintenance window of one device: its intervals are left out of availability."""
+
+    device_id: str
+    start: datetime
+    end: datetime
+
+
+async def period_subscriptions(
+    conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None
+) -> list[asyncpg.Record]:
+    """Subscriptions overlapping the period, with tenant details and coverage arrays."""
+    return await conn.fetch(
+        """SELECT s.id, s.tenant_id, s.plan_id, s.start_date, s.end_date, s.trial_days,
+                  t.timezone, t.name AS tenant_name, t.tax_id, t.address,
+                  array_agg(c.device_id ORDER BY c.device_id, c.start_date) AS devices,
+                  array_agg(c.start_date ORDER BY c.device_id, c.start_date) AS starts,
+                  array_agg(c.end_date ORDER BY c.device_id, c.start_date) AS ends
+           FROM billing_subscriptions s
+           JOIN tenants t ON t.id = s.tenant_id
+           JOIN billing_coverage c ON c.subscription_id = s.id
+           WHERE ($3::text[] IS NULL OR s.tenant_id = ANY($3))
+             AND s.start_date < $2 AND coalesce(s.end_date, $2) > $1
+             AND c.start_date < $2 AND coalesce(c.end_date, $2) > $1
+           GROUP BY s.id, t.id ORDER BY s.tenant_id, s.id""",
+        first,
+        next_first,
+        tenant_ids,
+    )
+
+
+async def usage_counts(
+    conn: Connection,
+    first: date,
+    next_first: date,
+    tenant_ids: list[str] | None,
+    types: list[str],
+) -> dict[tuple[int, str], int]:
+    """Events per (subscription, type) with device timestamps in each device's covered time."""
+    rows = await conn.fetch(
+        f"""WITH {_COVERED}
+            SELECT cov.sub_id, e.type, count(*) AS n
+            FROM cov JOIN device_events e
+              ON e.device_id = cov.device_id AND e.type = ANY($4::text[])
+             AND e.ts >= cov.t0 AND e.ts < cov.t1
+            WHERE cov.t1 > cov.t0
+            GROUP BY cov.sub_id, e.type""",
+        first,
+        next_first,
+        tenant_ids,
+        types,
+    )
+    return {(r["sub_id"], r["type"]): r["n"] for r in rows}
+
+
+async def availability(
+    conn: Connection,
+    first: date,
+    next_first: date,
+    tenant_ids: list[str] | None,
+    sub_ids: list[int],
+    windows: list[Window],
+) -> dict[int, tuple[int, int]]:
+    """(intervals with a reading, intervals expected) per subscription, 5-minute grid."""
+    rows = await conn.fetch(
+        f"""WITH {_COVERED},
+            c AS (SELECT * FROM cov WHERE sub_id = ANY($4::bigint[]) AND t1 > t0),
+            maint AS (
+                SELECT DISTINCT c.sub_id, c.device_id, c.t0, b AS bucket
+                FROM c JOIN unnest($5::text[], $6::timestamptz[], $7::timestamptz[])
+                       AS w(device_id, w0, w1)
+                  ON w.device_id = c.device_id AND w.w1 > c.t0 AND w.w0 < c.t1
+                CROSS JOIN LATERAL generate_series(
+                    date_bin('5 minutes', greatest(w.w0, c.t0), c.origin),
+                    least(w.w1, c.t1) - interval '1 microsecond', interval '5 minutes') AS b
+            ),
+            seen AS (
+                SELECT c.sub_id, c.device_id, c.t0,
+                       count(DISTINCT date_bin('5 minutes', tl.ts, c.origin)) AS up
+                FROM c JOIN telemetry tl
+                  ON tl.device_id = c.device_id AND tl.ts >= c.t0 AND tl.ts < c.t1
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM maint m WHERE m.sub_id = c.sub_id AND m.device_id = c.device_id
+                      AND m.t0 = c.t0 AND m.bucket = date_bin('5 minutes', tl.ts, c.origin))
+                GROUP BY c.sub_id, c.device_id, c.t0
+            ),
+            expected AS (
+                SELECT c.sub_id, c.device_id, c.t0,
+                       (extract(epoch FROM c.t1 - c.t0) / 300)::bigint
+                       - (SELECT count(*) FROM maint m WHERE m.sub_id = c.sub_id
+                            AND m.device_id = c.device_id AND m.t0 = c.t0) AS n
+                FROM c
+            )
+            SELECT x.sub_id, sum(coalesce(seen.up, 0))::bigint AS up, sum(x.n)::bigint AS n
+            FROM expected x LEFT JOIN seen USING (sub_id, device_id, t0)
+            GROUP BY x.sub_id""",
+        first,
+        next_first,
+        tenant_ids,
+        sub_ids,
+        [w.device_id for w in windows],
+        [w.start for w in windows],
+        [w.end for w in windows],
+    )
+    return {r["sub_id"]: (r["up"], r["n"]) for r in rows}
+
+
+async def maintenance_windows(conn: Connection, start: datetime, end: datetime) -> list[Window]:
+    """Maintenance windows overlapping [start, end) from analytics' table, if it exists."""
+    exists = await conn.fetchval("SELECT to_regclass('maintenance_windows') IS NOT NULL")
+    if not exists:
+        return []
+    rows = await conn.fetch(
+        """SELECT device_id, starts_at, ends_at FROM maintenance_windows
+           WHERE starts_at < $2 AND ends_at > $1""",
+        start,
+        end,
+    )
+    return [Window(r["device_id"], r["starts_at"], r["ends_at"]) for r in rows]
