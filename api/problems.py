@@ -106,5 +106,9 @@ AUTH: Responses = {401: _doc("missing, unknown or revoked API key"), 403: _doc("
 NOT_FOUND: Responses = {404: _doc("no such object, or it belongs to another tenant")}
 CONFLICT: Responses = {409: _doc("conflicts with the current state")}
 INVALID: Responses = {422: _doc("the request does not validate")}
+BODY: Responses = {
+    400: _doc("the body is not parseable JSON"),
+    413: _doc("the body is larger than the limit (1 MiB)"),
+}
 READ: Responses = AUTH | NOT_FOUND | INVALID
-WRITE: Responses = AUTH | NOT_FOUND | CONFLICT | INVALID
+WRITE: Responses = AUTH | NOT_FOUND | CONFLICT | INVALID | BODY
