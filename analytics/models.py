@@ -74,4 +74,4 @@ def alert_state(active: bool, acknowledged: bool, closed: bool) -> str:
 
 def device_time(epoch_s: float) -> datetime:
     """A detector timestamp (epoch seconds) as an aware datetime."""
-    return datetime.fromtimestamp(epoch_s, UTC)
+    return datetime.fromtimestamp(float(epoch_s), UTC)

@@ -1,0 +1,293 @@
+"""`servitize detect`: judge the ingest feed, partitioned by device, exactly once per batch.
+
+Each step reads new batches after the partition's checkpoint, runs the device pipelines, and
+writes the resulting alert changes together with the new checkpoint in one transaction, so a
+restart neither loses nor repeats an alert. On start the detectors' state is rebuilt from the
+readings before the checkpoint and the trackers from the open alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analytics import feed, lifecycle
+from analytics import repository as repo
+from analytics.detectors.rules import SEVERITIES
+from analytics.detectors.tracker import Signal, Tracker
+from analytics.detectors.univariate import DetectorConfig
+from analytics.models import DeviceRef
+from analytics.pipeline import DETECTOR_HOLD_S, RULE_HOLD_S, DevicePipeline, Finding
+from servitize.db import Connection, Pool, transaction
+
+log = logging.getLogger(__name__)
+
+# A device is offline after 5 reporting intervals of silence: one or two lost messages are
+# normal on cellular links, five in a row are not.
+OFFLINE_K = 5.0
+POLL_S = 1.0
+
+
+@dataclass(slots=True)
+class Detector:
+    """One partition's detection state and loop."""
+
+    pool: Pool
+    partition: tuple[int, int] = (0, 1)
+    config: DetectorConfig = field(default_factory=DetectorConfig)
+    offline_k: float = OFFLINE_K
+    refs: dict[str, DeviceRef] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
+    intervals: dict[str, int] = field(default_factory=dict)
+    pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
+    offline: dict[str, bool] = field(default_factory=dict)
+    cursor: feed.Cursor = field(init=False)
+    alerts_written: int = 0
+
+    def __post_init__(self) -> None:
+        i, n = self.partition
+        if not 0 <= i < n:
+            raise ValueError(f"partition {i}/{n}: need 0 <= i < N")
+        self.cursor = feed.Cursor(f"{i}/{n}")
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for this process's changes."""
+        return f"detector:{self.cursor.name}"
+
+    async def start(self) -> None:
+        """Load the registry and checkpoint, rebuild state from history and open alerts."""
+        async with transaction(self.pool) as conn:
+            await self._load_registry(conn)
+            await self.cursor.load(conn)
+            await self._preload(conn)
+            await self._load_trackers(conn)
+
+    async def _load_registry(self, conn: Connection) -> None:
+        refs = await repo.device_refs(conn)
+        self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
+        for r in await conn.fetch("SELECT device_type_id, metric, unit FROM device_type_metrics"):
+            self.units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+        for r in await conn.fetch("SELECT id, reporting_interval_s FROM device_types"):
+            self.intervals[r["id"]] = r["reporting_interval_s"]
+
+    def pipeline(self, device_id: str) -> DevicePipeline:
+        """The pipeline of one device (created on first use)."""
+        if device_id not in self.pipelines:
+            ref = self.refs[device_id]
+            units = self.units.get(ref.device_type, {})
+            self.pipelines[device_id] = DevicePipeline(
+                device_id, ref.device_type, units, self.config
+            )
+        return self.pipelines[device_id]
+
+    async def _preload(self, conn: Connection) -> None:
+        """Warm the detectors with the readings judged before the checkpoint."""
+        keep = self.config.warmup + self.config.window
+        rows = await conn.fetch(
+            "SELECT device_id, metric, t, value FROM (SELECT device_id, metric, "
+            "extract(epoch FROM ts)::float8 AS t, value, row_number() OVER "
+            "(PARTITION BY device_id, metric ORDER BY ts DESC) AS rn FROM telemetry "
+            "WHERE device_id = ANY($1) AND ingested_at <= (SELECT coalesce(max(ingested_at), "
+            "'-infinity') FROM ingest_batches WHERE id <= $2) "
+            "AND ts > now() - interval '7 days') x "
+            "WHERE rn <= $3 ORDER BY device_id, metric, t",
+            list(self.refs),
+            self.cursor.last_id,
+            keep,
+        )
+        for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
+            self.pipeline(device).judge(metric, np.array(ts), np.array(vs))
+        log.info(
+            "detector %s warmed %d series", self.cursor.name, len(rows) and len(self.pipelines)
+        )
+
+    async def _load_trackers(self, conn: Connection) -> None:
+        """Trackers mirror the open alerts: active ones can clear, others start idle."""
+        for p in self.pipelines.values():
+            for t in p.trackers.values():
+                t.active, t.clear_since = False, None
+        rows = await conn.fetch(
+            "SELECT device_id, rule, active FROM alerts WHERE closed_at IS NULL "
+            "AND device_id = ANY($1)",
+            list(self.refs),
+        )
+        for r in rows:
+            if r["rule"] == "offline":
+                self.offline[r["device_id"]] = r["active"]
+            elif r["active"] and not r["rule"].startswith("fault:"):
+                hold = RULE_HOLD_S if r["rule"].startswith("rule:") else DETECTOR_HOLD_S
+                tracker = self.pipeline(r["device_id"]).trackers.setdefault(
+                    r["rule"], Tracker(hold)
+                )
+                tracker.active = True
+
+    async def step(self) -> int:
+        """Judge the batches that arrived since the last step; returns how many."""
+        async with transaction(self.pool) as conn:
+            batches = await self.cursor.poll(conn)
+            if not batches:
+                self.cursor.advance([])
+                return 0
+            await self._refresh_registry(conn, batches)
+            items: list[tuple[DeviceRef, Finding]] = []
+            for batch in batches:
+                items += await self._judge_batch(conn, batch)
+            for dev, finding in items:
+                self.alerts_written += len(
+                    await lifecycle.apply_finding(conn, dev, finding, self.actor)
+                )
+            self.cursor.advance(batches)
+            await self.cursor.save(conn)
+        return len(batches)
+
+    async def _refresh_registry(self, conn: Connection, batches: list[feed.Batch]) -> None:
+        ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}
+        unknown = [d for d in ids if d not in self.refs]
+        if unknown:
+            self.refs.update(await repo.device_refs(conn, unknown))
+
+    async def _judge_batch(
+        self, conn: Connection, batch: feed.Batch
+    ) -> list[tuple[DeviceRef, Finding]]:
+        mine = [d for d in batch.device_ids if d in self.refs]
+        if not mine or batch.min_ts is None:
+            return []
+        out: list[tuple[DeviceRef, Finding]] = []
+        rows = await feed.batch_readings(conn, batch, mine)
+        for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
+            for f in self.pipeline(device).judge(metric, np.array(ts), np.array(vs)):
+                out.append((self.refs[device], f))
+        for ev in await feed.batch_events(conn, batch, mine):
+            fault = fault_finding(ev)
+            if fault is not None:
+                out.append((self.refs[ev["device_id"]], fault))
+        return out
+
+    async def check_offline(self) -> int:
+        """Raise or clear offline alerts from device_status; returns alert changes."""
+        async with transaction(self.pool) as conn:
+            rows = await conn.fetch(
+                "SELECT s.device_id, s.online, "
+                "extract(epoch FROM now() - s.last_seen_at)::float8 AS silent, "
+                "extract(epoch FROM coalesce(s.last_reading_ts, s.last_seen_at, now()))::float8 "
+                "AS last_t, "
+                "extract(epoch FROM now())::float8 AS now_t FROM device_status s JOIN devices d "
+                "ON d.id = s.device_id WHERE d.enabled AND s.device_id = ANY($1)",
+                list(self.refs),
+            )
+            changes = 0
+            for r in rows:
+                f = self._offline_finding(r)
+                if f is not None:
+                    dev = self.refs[r["device_id"]]
+                    changes += len(await lifecycle.apply_finding(conn, dev, f, self.actor))
+        return changes
+
+    def _offline_finding(self, r: Any) -> Finding | None:
+        dev = self.refs[r["device_id"]]
+        limit = self.offline_k * self.intervals.get(dev.device_type, 60)
+        silent = r["silent"] is not None and r["silent"] > limit
+        down = r["online"] is False or silent
+        was = self.offline.get(dev.id, False)
+        if down == was:
+            return None
+        self.offline[dev.id] = down
+        if down:
+            why = (
+                "sent its Last Will (offline)"
+                if r["online"] is False
+                else f"silent for {r['silent']:.0f} s"
+            )
+            sig = Signal(
+                1, r["last_t"], r["last_t"], SEVERITIES.index("major"), 0, None, True, r["last_t"]
+            )
+            k = f"{self.offline_k:g} reporting intervals"
+            text = f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})"
+            return Finding(
+                "offline", "offline", None, "major", sig, r["silent"], limit, None, text, {}
+            )
+        sig = Signal(0, None, None, 0, None, r["now_t"], False)
+        return Finding("offline", "offline", None, "major", sig, None, None, None, "", {})
+
+
+FAULT_SEVERITY = {
+    "critical": "critical",
+    "major": "major",
+    "error": "major",
+    "minor": "warning",
+    "warning": "warning",
+    "info": "info",
+}
+
+
+def fault_finding(ev: Any) -> Finding | None:
+    """A device fault_code event opens `fault:<code>`; fault_cleared with the code clears it."""
+    code = ev["code"] or "unknown"
+    t = float(ev["t"])
+    if ev["type"] == "fault_code":
+        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), "major")
+        sig = Signal(1, t, t, SEVERITIES.index(sev), 0, None, True, t)
+        attrs = ev["attrs"] or {}
+        msg = attrs.get("message") if isinstance(attrs, dict) else None
+        text = f"device reported fault code {code}" + (f": {msg}" if msg else "")
+        return Finding(
+            f"fault:{code}", "fault_code", None, sev, sig, None, None, None, text, {"attrs": attrs}
+        )
+    if ev["type"] == "fault_cleared":
+        sig = Signal(0, None, None, 0, None, t, False)
+        return Finding(f"fault:{code}", "fault_code", None, "info", sig, None, None, None, "", {})
+    return None
+
+
+async def run_detector(
+    pool: Pool, stop_event: asyncio.Event, partition: tuple[int, int] = (0, 1)
+) -> None:
+    """Run one detector partition until stop_event is set (LISTEN-driven, polling as backup)."""
+    det = Detector(pool, partition)
+    await det.start()
+    wake = asyncio.Event()
+    async with pool.acquire() as listen:
+
+        def poke(*_: object) -> None:
+            wake.set()
+
+        await listen.add_listener("servitize_ingest", poke)
+        await listen.add_listener("servitize_status", poke)
+        try:
+            await _loop(det, stop_event, wake)
+        finally:
+            await listen.remove_listener("servitize_ingest", poke)
+            await listen.remove_listener("servitize_status", poke)
+
+
+async def _loop(det: Detector, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    last_offline = 0.0
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        wake.clear()
+        try:
+            while await det.step():
+                pass
+            if loop.time() - last_offline >= POLL_S or wake.is_set():
+                await det.check_offline()
+                last_offline = loop.time()
+        except Exception:  # keep running: the checkpoint makes the failed step retry
+            log.exception("detector step failed; retrying")
+            await asyncio.sleep(POLL_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_first(stop, wake), POLL_S)
+
+
+async def _first(stop: asyncio.Event, wake: asyncio.Event) -> None:
+    tasks = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
