@@ -191,3 +191,10 @@ def coverage_rows(row: Any) -> list[dict[str, Any]]:
     """The coverage JSON of a subscriptions() row."""
     value: list[dict[str, Any]] = row["coverage"]
     return value
+
+
+async def set_seller(conn: Connection, name: str, tax_id: str, address: str) -> None:
+    """Set the provider's details copied onto invoices generated from now on."""
+    await conn.execute(
+        "UPDATE billing_seller SET name = $1, tax_id = $2, address = $3", name, tax_id, address
+    )

@@ -129,3 +129,11 @@ async def _check_devices(
         raise BillingError(f"devices {bad} do not exist or belong to another tenant")
     if taken := await repo.conflicting_coverage(conn, devices, start, end, None):
         raise BillingError(f"devices {taken} are already covered by another subscription then")
+
+
+async def set_seller(pool: Pool, name: str, tax_id: str, address: str = "") -> None:
+    """Set the seller shown on invoices (issued invoices keep the details they were issued with)."""
+    if not name.strip():
+        raise BillingError("the seller needs a name")
+    async with transaction(pool) as conn:
+        await repo.set_seller(conn, name, tax_id, address)

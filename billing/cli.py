@@ -1,0 +1,187 @@
+"""`servitize bill --period YYYY-MM` and `servitize billing ...` for plans, invoices, reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from billing import invoice_service, report_service, service
+from billing.errors import BillingError, NotFound
+from billing.models import Money, Period
+from billing.schemas import PlanIn, SubscriptionIn
+from servitize import db
+from servitize.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add `bill` and the `billing` command group."""
+    p = sub.add_parser("bill", help="create or regenerate draft invoices for a month")
+    p.add_argument("--period", required=True, type=_period, help="YYYY-MM, e.g. 2026-11")
+    p.add_argument("--tenant", action="append", dest="tenants", help="only this tenant")
+    p.add_argument("--finalize", action="store_true", help="issue the drafts afterwards")
+    p.set_defaults(handler=_bill)
+    g = sub.add_parser("billing", help="plans, subscriptions, invoices and finance reports")
+    b = g.add_subparsers(dest="billing_command", required=True)
+    _add(b, "plan", _plan, "create or replace a plan from a JSON file").add_argument(
+        "file", type=Path
+    )
+    q = _add(b, "subscribe", _subscribe, "subscribe a tenant's devices to a plan")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("--plan", required=True)
+    q.add_argument("--start", required=True, type=date.fromisoformat)
+    q.add_argument("--trial-days", type=int, default=0)
+    q.add_argument("--device", action="append", default=[], dest="devices")
+    q = _add(b, "finalize", _finalize, "issue draft invoices (one id, or a whole period)")
+    q.add_argument("--invoice", type=int)
+    q.add_argument("--period", type=_period)
+    q = _add(b, "void", _void, "void a finalized invoice")
+    q.add_argument("invoice", type=int)
+    q.add_argument("--reason", required=True)
+    _add(b, "paid", _paid, "record payment of an invoice").add_argument("invoice", type=int)
+    q = _add(b, "csv", _csv, "a period's invoice lines as CSV")
+    q.add_argument("--period", required=True, type=_period)
+    q.add_argument("--out", type=Path)
+    q = _add(b, "pdf", _pdf, "an invoice as PDF")
+    q.add_argument("invoice", type=int)
+    q.add_argument("--out", type=Path, required=True)
+    q = _add(b, "revenue", _revenue, "recurring revenue and MRR movement per month")
+    q.add_argument("--from", dest="first", required=True, type=_period)
+    q.add_argument("--to", dest="last", required=True, type=_period)
+    q.add_argument("--drafts", action="store_true", help="include draft invoices")
+    q = _add(b, "seller", _seller, "set the seller's name and tax id printed on invoices")
+    q.add_argument("--name", required=True)
+    q.add_argument("--tax-id", default="")
+    q.add_argument("--address", default="")
+
+
+def _period(text: str) -> Period:
+    """argparse type: a YYYY-MM period with the parser's own message on error."""
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add(b: Any, name: str, handler: Any, text: str) -> Any:
+    q = b.add_parser(name, help=text)
+    q.set_defaults(handler=_guarded(handler))
+    return q
+
+
+def _guarded(handler: Any) -> Any:
+    async def run(args: argparse.Namespace) -> int:
+        pool = await db.create_pool(db.database_url(get_settings()), max_size=3)
+        try:
+            return int(await handler(pool, args))
+        except (BillingError, NotFound, ValueError) as exc:
+            print(f"servitize billing: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await pool.close()
+
+    return run
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rbilled {done}/{total} tenants", end="" if done < total else "\n", file=sys.stderr)
+
+
+async def _bill(args: argparse.Namespace) -> int:
+    return int(await _guarded(_bill_run)(args))
+
+
+async def _bill_run(pool: db.Pool, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    result = await invoice_service.run_period(pool, args.period, args.tenants, _progress)
+    print(
+        f"{result.period}: {result.drafts} draft invoices ({result.lines} lines), "
+        f"{result.skipped_issued} already issued and left alone, {result.removed_empty} empty "
+        f"drafts removed in {time.perf_counter() - started:.1f} s"
+    )
+    if args.finalize:
+        await _finalize_period(pool, args.period)
+    return 0
+
+
+async def _finalize_period(pool: db.Pool, period: Period) -> None:
+    drafts = await invoice_service.list_invoices(pool, str(period), None, "draft")
+    for n, inv in enumerate(drafts, start=1):
+        done = await invoice_service.finalize(pool, inv["id"])
+        print(f"{done['number']} {done['tenant_id']} {Money(done['total'], done['currency'])}")
+        if n % 100 == 0:
+            print(f"finalized {n}/{len(drafts)}", file=sys.stderr)
+
+
+async def _plan(pool: db.Pool, args: argparse.Namespace) -> int:
+    plan = await service.save_plan(pool, PlanIn.model_validate_json(args.file.read_text()))
+    print(f"plan {plan.id} saved")
+    return 0
+
+
+async def _subscribe(pool: db.Pool, args: argparse.Namespace) -> int:
+    sub = SubscriptionIn(
+        tenant_id=args.tenant,
+        plan_id=args.plan,
+        start_date=args.start,
+        trial_days=args.trial_days,
+        device_ids=args.devices,
+    )
+    print(f"subscription {await service.subscribe(pool, sub)} created")
+    return 0
+
+
+async def _finalize(pool: db.Pool, args: argparse.Namespace) -> int:
+    if args.invoice is not None:
+        done = await invoice_service.finalize(pool, args.invoice)
+        print(f"{done['number']} {done['tenant_id']} {Money(done['total'], done['currency'])}")
+    elif args.period is not None:
+        await _finalize_period(pool, args.period)
+    else:
+        raise BillingError("give --invoice ID or --period YYYY-MM")
+    return 0
+
+
+async def _void(pool: db.Pool, args: argparse.Namespace) -> int:
+    await invoice_service.void(pool, args.invoice, args.reason)
+    return 0
+
+
+async def _paid(pool: db.Pool, args: argparse.Namespace) -> int:
+    await invoice_service.mark_paid(pool, args.invoice)
+    return 0
+
+
+async def _csv(pool: db.Pool, args: argparse.Namespace) -> int:
+    text = await report_service.period_csv(pool, args.period)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _pdf(pool: db.Pool, args: argparse.Namespace) -> int:
+    args.out.write_bytes(await report_service.invoice_pdf(pool, args.invoice))
+    print(f"wrote {args.out}")
+    return 0
+
+
+async def _revenue(pool: db.Pool, args: argparse.Namespace) -> int:
+    report = await report_service.revenue_report(pool, args.first, args.last, None, args.drafts)
+    print("| month | MRR | new | expansion | contraction | churn | tenants |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for m in report["months"]:
+        cells = [str(Money(m[k])) for k in ("mrr", "new", "expansion", "contraction", "churn")]
+        print(f"| {m['period']} | {' | '.join(cells)} | {m['tenants']} |")
+    print(json.dumps(report["rows"], default=str, ensure_ascii=False, indent=1), file=sys.stderr)
+    return 0
+
+
+async def _seller(pool: db.Pool, args: argparse.Namespace) -> int:
+    await service.set_seller(pool, args.name, args.tax_id, args.address)
+    return 0

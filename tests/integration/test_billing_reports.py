@@ -1,0 +1,89 @@
+"""Finance outputs against the real database: CSV, PDF, revenue/MRR movement, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from datetime import date
+
+from billing import invoice_service, report_service, service
+from billing.models import Period
+from billing.schemas import PlanIn
+from servitize.db import Pool
+from tests.integration.test_billing_helpers import subscribed, tenant_with_devices
+
+NOV = Period(2026, 11)
+SIMPLE = PlanIn.model_validate(
+    {"id": "basic", "name": "Basic", "pricing_model": "flat", "tiers": [{"unit_price": "30000"}]}
+)
+OCT1, NOV1 = date(2026, 10, 1), date(2026, 11, 1)
+
+
+async def test_mrr_movement_new_expansion_contraction_churn(pool: Pool) -> None:
+    a = await subscribed(pool, "a", ["a1"], OCT1, SIMPLE)
+    await tenant_with_devices(pool, "a", ["a2"])
+    await service.add_device(pool, a, "a2", NOV1)  # expansion 30000 -> 60000
+    b = await subscribed(pool, "b", ["b1"], OCT1, SIMPLE)
+    await service.cancel(pool, b, NOV1)  # churn
+    await subscribed(pool, "c", ["c1"], NOV1, SIMPLE)  # new in November
+    d = await subscribed(pool, "d", ["d1", "d2"], OCT1, SIMPLE)
+    await service.remove_device(pool, d, "d2", NOV1)  # contraction 60000 -> 30000
+    await invoice_service.run_period(pool, Period(2026, 10))
+    await invoice_service.run_period(pool, NOV)
+    report = await report_service.revenue_report(pool, NOV, NOV, include_drafts=True)
+    [month] = report["months"]
+    # November: 60000 + 30000 + 30000 = 120000; October was 30000 + 30000 + 60000
+    assert month == {
+        "period": "2026-11",
+        "mrr": 120000,
+        "new": 30000,
+        "expansion": 30000,
+        "contraction": -30000,
+        "churn": -30000,
+        "tenants": 3,
+    }
+    assert {(r["tenant_id"], r["plan_id"], r["recurring"]) for r in report["rows"]} == {
+        ("a", "basic", 60000),
+        ("c", "basic", 30000),
+        ("d", "basic", 30000),
+    }
+    issued_only = await report_service.revenue_report(pool, NOV, NOV)
+    assert issued_only["months"] == []
+
+
+async def test_period_csv_and_invoice_pdf(pool: Pool) -> None:
+    await subscribed(pool, "acme", ["r1", "r2"], OCT1, SIMPLE)
+    await invoice_service.run_period(pool, NOV)
+    [inv] = await invoice_service.list_invoices(pool, str(NOV), "acme")
+    done = await invoice_service.finalize(pool, inv["id"])
+    rows = list(csv.DictReader(io.StringIO(await report_service.period_csv(pool, NOV))))
+    assert [(r["number"], r["kind"], r["amount"]) for r in rows] == [
+        (done["number"], "recurring", "60000")
+    ]
+    pdf = await report_service.invoice_pdf(pool, inv["id"])
+    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    assert done["number"].encode() in pdf  # the document title
+    other = await report_service.period_csv(pool, NOV, tenant_id="nobody")
+    assert other.count("\n") == 1  # the header only
+
+
+async def test_cli_bill_period(db_url: str, pool: Pool) -> None:
+    await subscribed(pool, "acme", ["r1"], OCT1, SIMPLE)
+    env = {**os.environ, "SERVITIZE_DATABASE_URL": db_url}
+    cmd = [sys.executable, "-m", "servitize.cli", "bill", "--period", "2026-11", "--finalize"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "1 draft invoices" in out.decode() and "billed 1/1 tenants" in err.decode()
+    [inv] = await invoice_service.list_invoices(pool, "2026-11", "acme")
+    assert inv["status"] == "finalized" and inv["number"] in out.decode()
+    bad = await asyncio.create_subprocess_exec(
+        *cmd[:-2], "2026-13", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await bad.communicate()
+    assert bad.returncode == 2 and b"YYYY-MM" in err
