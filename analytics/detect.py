@@ -22,6 +22,7 @@ from analytics.detectors.rules import SEVERITIES
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
 from analytics.models import DeviceRef
+from analytics.notify import run_notifier
 from analytics.pipeline import DETECTOR_HOLD_S, RULE_HOLD_S, DevicePipeline, Finding
 from servitize.db import Connection, Pool, transaction
 
@@ -252,6 +253,11 @@ async def run_detector(
     det = Detector(pool, partition)
     await det.start()
     wake = asyncio.Event()
+    # One notifier per deployment is enough; partition 0 runs it (SKIP LOCKED makes more safe).
+    quit_notifier = asyncio.Event()
+    notifier = None
+    if partition[0] == 0:
+        notifier = asyncio.create_task(run_notifier(pool, quit_notifier))
     async with pool.acquire() as listen:
 
         def poke(*_: object) -> None:
@@ -264,6 +270,9 @@ async def run_detector(
         finally:
             await listen.remove_listener("servitize_ingest", poke)
             await listen.remove_listener("servitize_status", poke)
+            quit_notifier.set()
+            if notifier is not None:
+                await notifier
 
 
 async def _loop(det: Detector, stop: asyncio.Event, wake: asyncio.Event) -> None:
