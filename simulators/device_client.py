@@ -1,0 +1,195 @@
+"""One real-time device: its own MQTT connection with Last Will, reconnect with backoff and
+a store-and-forward buffer that is flushed as batch messages after an outage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import aiomqtt
+
+from servitize.mqtturl import MqttUrl
+from simulators.messages import (
+    MAX_BATCH_READINGS,
+    encode,
+    events_topic,
+    first_batch,
+    status_topic,
+    telemetry_topic,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClientStats:
+    """What one device client did."""
+
+    readings_sent: int = 0
+    events_sent: int = 0
+    batches_sent: int = 0
+    connects: int = 0
+    dropped: int = 0
+
+
+class DeviceClient:
+    """An MQTT client acting as one device (username = device id)."""
+
+    def __init__(
+        self,
+        device_id: str,
+        broker: MqttUrl,
+        password: str | None = None,
+        *,
+        buffer_limit: int = 100_000,
+        backoff_s: tuple[float, float] = (0.5, 30.0),
+        keepalive_s: int = 30,
+    ) -> None:
+        self.device_id = device_id
+        self.broker = broker.with_credentials(device_id, password)
+        self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
+        self.buffer_limit = buffer_limit
+        self.backoff_s = backoff_s
+        self.keepalive_s = keepalive_s
+        self.stats = ClientStats()
+        self.connected = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._client: aiomqtt.Client | None = None
+        self._silent_until = 0.0
+        self._jitter = random.Random(device_id)
+
+    def send_reading(self, reading: dict[str, Any]) -> None:
+        """Queue a reading; it goes out now if connected, else after reconnecting."""
+        self._enqueue("telemetry", reading)
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        """Queue an event message."""
+        self._enqueue("events", event)
+
+    def _enqueue(self, kind: str, body: dict[str, Any]) -> None:
+        if len(self.buffer) >= self.buffer_limit:
+            self.buffer.popleft()  # a full buffer keeps the newest data, like device firmware
+            self.stats.dropped += 1
+        self.buffer.append((kind, body))
+        self._wake.set()
+
+    def crash(self) -> None:
+        """Drop the connection without DISCONNECT, as a dying device does (the Will goes out)."""
+        client = self._client
+        sock = client._client.socket() if client is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def go_silent(self, seconds: float) -> None:
+        """Lose communication for a while: crash now, stay away, then reconnect."""
+        self._silent_until = time.monotonic() + seconds
+        self.crash()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Stay connected (reconnecting with backoff) until stop is set."""
+        failures = 0
+        while not stop.is_set():
+            await _wait(stop, self._silent_until - time.monotonic())
+            if stop.is_set():
+                break
+            try:
+                await self._session(stop)
+                failures = 0
+            except (aiomqtt.MqttError, OSError) as exc:
+                self.connected.clear()
+                failures += 1
+                log.debug("%s disconnected: %s", self.device_id, exc)
+                lo, hi = self.backoff_s
+                delay = min(hi, lo * 2 ** min(failures - 1, 16)) * self._jitter.uniform(0.5, 1.0)
+                await _wait(stop, delay)
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        will = aiomqtt.Will(status_topic(self.device_id), b"offline", qos=1, retain=True)
+        b = self.broker
+        async with aiomqtt.Client(
+            b.host, b.port, username=b.username, password=b.password, identifier=self.device_id,
+            will=will, keepalive=self.keepalive_s, clean_session=True, timeout=10,
+        ) as client:  # fmt: skip
+            self._client = client
+            try:
+                await client.publish(status_topic(self.device_id), b"online", qos=1, retain=True)
+                self.stats.connects += 1
+                self.connected.set()
+                await self._serve(client, stop)
+                await client.publish(status_topic(self.device_id), b"offline", qos=1, retain=True)
+            finally:
+                self.connected.clear()
+                self._client = None
+
+    async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event) -> None:
+        sender = asyncio.create_task(self._send_loop(client))
+        watcher = asyncio.create_task(_watch(client))
+        stopper = asyncio.create_task(stop.wait())
+        done, pending = await asyncio.wait(
+            {sender, watcher, stopper}, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            task.result()  # re-raise a disconnection so run() backs off and reconnects
+
+    async def _send_loop(self, client: aiomqtt.Client) -> None:
+        while True:
+            if not self.buffer:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await self._send_head(client)
+
+    async def _send_head(self, client: aiomqtt.Client) -> None:
+        """Send the oldest buffered item(s); remove them only once the broker acknowledged."""
+        kind, body = self.buffer[0]
+        if kind == "events":
+            await client.publish(events_topic(self.device_id), encode(body), qos=1)
+            self.buffer.popleft()
+            self.stats.events_sent += 1
+            return
+        run = [b for _, b in _leading_telemetry(self.buffer)]
+        topic = telemetry_topic(self.device_id)
+        if len(run) == 1:
+            await client.publish(topic, encode(run[0]), qos=1)
+        else:
+            payload, count = first_batch(run)
+            run = run[:count]
+            await client.publish(topic, payload, qos=1)
+            self.stats.batches_sent += 1
+        for _ in run:
+            self.buffer.popleft()
+        self.stats.readings_sent += len(run)
+
+
+def _leading_telemetry(
+    buffer: deque[tuple[str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    for item in buffer:
+        if item[0] != "telemetry" or len(out) >= MAX_BATCH_READINGS:
+            break
+        out.append(item)
+    return out
+
+
+async def _watch(client: aiomqtt.Client) -> None:
+    """Returns (by raising MqttError) when the connection drops."""
+    async for _ in client.messages:
+        pass
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    if seconds > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,67 @@
+"""Fleet-scale live mode: thousands of devices' live readings multiplexed over a few connections."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from servitize.mqtturl import MqttUrl
+from simulators.faults import FaultPlanner
+from simulators.fleet import Fleet
+from simulators.messages import OutMessage, encode, events_topic, telemetry_topic
+from simulators.publisher import PublishStats, publish_fleet
+from simulators.realtime import Timeline, _sleep_until
+from simulators.stream import DeviceStream
+
+
+def _pending(stream: DeviceStream) -> deque[tuple[int, str, dict[str, Any]]]:
+    chunk = stream.next_chunk()
+    items = [(r["ts"], "t", r) for r in chunk.readings()]
+    items += [(e.ts_ms, "e", e.payload()) for e in chunk.events]
+    return deque(sorted(items, key=lambda x: x[0]))
+
+
+async def live_messages(
+    streams: list[DeviceStream], timeline: Timeline, stop: asyncio.Event
+) -> AsyncIterator[OutMessage]:
+    """Each device's next reading (one per message, as live devices send) when it falls due."""
+    queues = [_pending(s) for s in streams]
+    heap = [(q[0][0], i) for i, q in enumerate(queues) if q]
+    heapq.heapify(heap)
+    while heap and not stop.is_set():
+        model_ts, i = heap[0]
+        wall = timeline.wall_ms(model_ts)
+        if wall > time.time() * 1000:
+            await _sleep_until(stop, wall)
+            continue
+        heapq.heappop(heap)
+        _, kind, body = queues[i].popleft()
+        body["ts"] = wall
+        device = streams[i].spec.id
+        topic = telemetry_topic(device) if kind == "t" else events_topic(device)
+        yield OutMessage(topic, encode(body))
+        while not queues[i]:
+            queues[i] = _pending(streams[i])
+        heapq.heappush(heap, (queues[i][0][0], i))
+
+
+async def run_fleet_live(
+    fleet: Fleet,
+    mqtt_url: str | MqttUrl,
+    planner: FaultPlanner,
+    stop: asyncio.Event,
+    *,
+    speedup: float = 1.0,
+    connections: int = 4,
+) -> PublishStats:
+    """Publish the fleet live over `connections` shared clients until stop is set."""
+    now = int(time.time() * 1000)
+    streams = [DeviceStream(d, now, planner) for d in fleet.devices]
+    timeline = Timeline(now, now, speedup)
+    return await publish_fleet(
+        mqtt_url, live_messages(streams, timeline, stop), connections=connections
+    )
