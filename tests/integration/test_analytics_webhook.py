@@ -55,7 +55,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
         await asyncio.sleep(0.02)
     yield rec
     server.should_exit = True
