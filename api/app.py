@@ -7,6 +7,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -75,10 +76,14 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     app.state.pool, app.state.settings = pool, settings
     app.state.metrics = CollectorRegistry()
     problems.install(app)
-    for router in _routers():
-        app.include_router(router, prefix=PREFIX)
-    app.include_router(health.router, prefix=PREFIX)
-    app.include_router(health.metrics_router)
+    templates: dict[Any, str] = {}
+    mounts = [(r, PREFIX) for r in [*_routers(), health.router]] + [(health.metrics_router, "")]
+    for router, prefix in mounts:
+        app.include_router(router, prefix=prefix)
+        templates |= {
+            getattr(r, "endpoint", None): prefix + getattr(r, "path", "") for r in router.routes
+        }
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(CountRequests, counter=health.request_counter(app.state.metrics))
+    counter = health.request_counter(app.state.metrics)
+    app.add_middleware(CountRequests, counter=counter, templates=templates)
     return app

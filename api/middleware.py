@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,10 +69,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class CountRequests:
-    """Count requests by method, route template and status code."""
+    """Count requests by method, route template (looked up by endpoint) and status code."""
 
-    def __init__(self, app: ASGIApp, counter: Counter) -> None:
-        self.app, self.counter = app, counter
+    def __init__(self, app: ASGIApp, counter: Counter, templates: dict[Any, str]) -> None:
+        self.app, self.counter, self.templates = app, counter, templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,5 +88,5 @@ class CountRequests:
         try:
             await self.app(scope, receive, watch)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = self.templates.get(scope.get("endpoint"), "unmatched")
             self.counter.labels(scope["method"], route, str(status)).inc()
