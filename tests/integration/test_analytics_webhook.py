@@ -62,6 +62,12 @@ async def receiver() -> AsyncIterator[Receiver]:
     await task
 
 
+async def _note(conn: Any) -> Any:
+    row = await conn.fetchrow("SELECT * FROM notifications")
+    assert row is not None
+    return row
+
+
 async def _deliver(pool: Pool, rounds: int = 1) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(rounds):
@@ -91,13 +97,13 @@ async def test_failures_are_retried_with_backoff_and_recorded(
     await service.apply_findings(pool, [(PUMP, finding())], "d")
     await _deliver(pool)
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM notifications")
+        row = await _note(conn)
         assert row["status"] == "pending" and row["attempts"] == 1 and "503" in row["last_error"]
         assert row["next_attempt_at"] > row["created_at"]
         await conn.execute("UPDATE notifications SET next_attempt_at = now()")
     await _deliver(pool)
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM notifications")
+        row = await _note(conn)
     assert row["status"] == "sent" and row["attempts"] == 2
     assert len(receiver.got) == 1 and receiver.got[0]["ok"]
 
@@ -112,7 +118,7 @@ async def test_unreachable_receiver_fails_after_max_attempts(pool: Pool) -> None
             await conn.execute("UPDATE notifications SET next_attempt_at = now()")
         await _deliver(pool)
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM notifications")
+        row = await _note(conn)
     assert row["status"] == "failed" and row["attempts"] == notify.MAX_ATTEMPTS
     assert "Connect" in row["last_error"]
 
