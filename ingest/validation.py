@@ -18,6 +18,7 @@ PAYLOAD_PREVIEW_CHARS = 2048
 # Per reason and message, name this many offending items; the count covers the rest.
 MAX_DETAILS = 10
 _EPOCH_MS_MAX = 253402300799999  # 9999-12-31T23:59:59.999Z
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +164,10 @@ def _status(device_id: str, payload: bytes, parsed: Parsed, rej: _Rejects) -> No
 
 def parse_ts(raw: Any) -> datetime:
     """RFC 3339 with an offset, or integer epoch milliseconds, as an aware UTC datetime."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
+    if type(raw) is int:
         if not 0 <= raw <= _EPOCH_MS_MAX:
             raise ValueError(f"epoch milliseconds out of range: {raw}")
-        return datetime.fromtimestamp(raw / 1000, UTC)
+        return _EPOCH + timedelta(milliseconds=raw)
     if isinstance(raw, str):
         ts = datetime.fromisoformat(raw)
         if ts.tzinfo is None:

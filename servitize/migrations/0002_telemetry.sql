@@ -41,7 +41,8 @@ CREATE INDEX ingest_rejects_device_idx ON ingest_rejects (device_id, received_at
 -- One row per committed ingest transaction: a durable feed for detectors and rollups.
 CREATE TABLE ingest_batches (
     id            bigserial PRIMARY KEY,
-    committed_at  timestamptz NOT NULL DEFAULT now(),
+    -- clock time at the end of the batch's work, just before COMMIT (for latency)
+    committed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     device_ids    text[] NOT NULL,
     min_ts        timestamptz,
     max_ts        timestamptz,
