@@ -1,0 +1,63 @@
+"""Billing API over HTTP (in-process): roles, tenant isolation, life cycle, PDF and CSV."""
+
+from __future__ import annotations
+
+from servitize.db import Pool
+from tests.integration.test_api_support import client, seed
+from tests.integration.test_billing_helpers import ROBOT_PLAN
+
+B = "/api/v1/billing"
+
+
+async def test_billing_api_life_cycle_and_isolation(pool: Pool) -> None:
+    world = await seed(pool)
+    fin, acme = world.headers("finance"), world.headers("viewer", "acme")
+    async with client(pool) as c:
+        plan = ROBOT_PLAN.model_dump(mode="json")
+        assert (
+            await c.put(f"{B}/plans/{ROBOT_PLAN.id}", json=plan, headers=fin)
+        ).status_code == 200
+        for t in ("acme", "globex"):
+            body = {
+                "tenant_id": t,
+                "plan_id": ROBOT_PLAN.id,
+                "start_date": "2026-10-01",
+                "device_ids": [f"{t}-r1"],
+            }
+            assert (await c.post(f"{B}/subscriptions", json=body, headers=fin)).status_code == 201
+        # a tenant key may not run billing; a provider finance key may
+        run = {"period": "2026-11"}
+        assert (
+            await c.post(f"{B}/runs", json=run, headers=world.headers("finance", "acme"))
+        ).status_code == 403
+        done = (await c.post(f"{B}/runs", json=run, headers=fin)).json()
+        assert done["drafts"] == 2
+        bad = await c.post(f"{B}/runs", json={"period": "2026-13"}, headers=fin)
+        assert bad.status_code == 422 and "YYYY-MM" in bad.json()["detail"]
+        everything = (await c.get(f"{B}/invoices?period=2026-11", headers=fin)).json()
+        own = (await c.get(f"{B}/invoices", headers=acme)).json()
+        assert {i["tenant_id"] for i in everything} == {"acme", "globex"}
+        assert [i["tenant_id"] for i in own] == ["acme"]
+        theirs = next(i["id"] for i in everything if i["tenant_id"] == "globex")
+        mine = own[0]["id"]
+        assert (await c.get(f"{B}/invoices/{theirs}", headers=acme)).status_code == 404
+        assert (await c.get(f"{B}/invoices/{theirs}/pdf", headers=acme)).status_code == 404
+        assert (await c.get(f"{B}/invoices", headers=world.headers("operator"))).status_code == 403
+        detail = (await c.get(f"{B}/invoices/{mine}", headers=acme)).json()
+        assert detail["lines"][0]["kind"] == "recurring" and detail["status"] == "draft"
+        issued = await c.post(f"{B}/invoices/{mine}/finalize", headers=fin)
+        assert issued.status_code == 200 and issued.json()["number"].startswith("INV-")
+        again = await c.post(f"{B}/invoices/{mine}/finalize", headers=fin)
+        assert again.status_code == 409
+        note = {
+            "reason": "goodwill",
+            "lines": [{"description": "r1 outage", "amount": 500, "vat_rate": "0.06"}],
+        }
+        cn = await c.post(f"{B}/invoices/{mine}/credit-notes", json=note, headers=fin)
+        assert cn.status_code == 201 and cn.json()["total"] == 530
+        pdf = await c.get(f"{B}/invoices/{mine}/pdf", headers=acme)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        csv_text = (await c.get(f"{B}/periods/2026-11/lines.csv", headers=acme)).text
+        assert "acme" in csv_text and "globex" not in csv_text
+        rev = (await c.get(f"{B}/revenue?from=2026-11&to=2026-11", headers=fin)).json()
+        assert rev["months"][0]["mrr"] == 30000  # only acme's issued invoice counts
