@@ -23,6 +23,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("api", help="serve the operator and finance HTTP API")
     p.add_argument("--host", default=None, help="default SERVITIZE_API_HOST")
     p.add_argument("--port", type=int, default=None, help="default SERVITIZE_API_PORT")
+    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(handler=_serve)
     p = sub.add_parser("keys", help="manage API keys")
     ksub = p.add_subparsers(dest="keys_command", required=True)
@@ -53,7 +54,13 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     asyncio.run(_check_schema())
     host, port = args.host or settings.api_host, args.port or settings.api_port
-    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings=settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=not args.no_access_log,
+    )
     return 0
 
 
