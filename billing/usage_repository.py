@@ -99,24 +99,25 @@ async def availability(
     rows = await conn.fetch(
         f"""WITH {_COVERED},
             c AS (SELECT * FROM cov WHERE sub_id = ANY($4::bigint[]) AND t1 > t0),
+            w AS (SELECT * FROM unnest($5::text[], $6::timestamptz[], $7::timestamptz[])
+                  AS w(device_id, w0, w1)),
             maint AS (
                 SELECT DISTINCT c.sub_id, c.device_id, c.t0, b AS bucket
-                FROM c JOIN unnest($5::text[], $6::timestamptz[], $7::timestamptz[])
-                       AS w(device_id, w0, w1)
-                  ON w.device_id = c.device_id AND w.w1 > c.t0 AND w.w0 < c.t1
+                FROM c JOIN w ON w.device_id = c.device_id AND w.w1 > c.t0 AND w.w0 < c.t1
                 CROSS JOIN LATERAL generate_series(
                     date_bin('5 minutes', greatest(w.w0, c.t0), c.origin),
                     least(w.w1, c.t1) - interval '1 microsecond', interval '5 minutes') AS b
             ),
+            -- per device (LATERAL) so each count is a small in-memory sort over an index range
             seen AS (
-                SELECT c.sub_id, c.device_id, c.t0,
-                       count(DISTINCT date_bin('5 minutes', tl.ts, c.origin)) AS up
-                FROM c JOIN telemetry tl
-                  ON tl.device_id = c.device_id AND tl.ts >= c.t0 AND tl.ts < c.t1
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM maint m WHERE m.sub_id = c.sub_id AND m.device_id = c.device_id
-                      AND m.t0 = c.t0 AND m.bucket = date_bin('5 minutes', tl.ts, c.origin))
-                GROUP BY c.sub_id, c.device_id, c.t0
+                SELECT c.sub_id, c.device_id, c.t0, x.up FROM c CROSS JOIN LATERAL (
+                    SELECT count(DISTINCT date_bin('5 minutes', tl.ts, c.origin)) AS up
+                    FROM telemetry tl
+                    WHERE tl.device_id = c.device_id AND tl.ts >= c.t0 AND tl.ts < c.t1
+                      AND NOT EXISTS (
+                        SELECT 1 FROM w WHERE w.device_id = c.device_id
+                          AND w.w0 < date_bin('5 minutes', tl.ts, c.origin) + interval '5 minutes'
+                          AND w.w1 > date_bin('5 minutes', tl.ts, c.origin))) x
             ),
             expected AS (
                 SELECT c.sub_id, c.device_id, c.t0,
