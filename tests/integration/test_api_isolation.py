@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from api.models import ROLES
 from tests.integration.test_api_support import World, add_readings, client, fresh_pool, seed
 
-# (method, path with {t} for the target tenant, JSON body, roles allowed; None = every role)
+# (method, path with {t} = target tenant and {inv} = its invoice id, JSON body, roles allowed; None = every role)
 RESOURCES = [
     ("GET", "/api/v1/tenants/{t}", None, None),
     ("PATCH", "/api/v1/tenants/{t}", {"address": "1 Road"}, {"admin"}),
@@ -29,17 +30,44 @@ RESOURCES = [
     ),
     ("GET", "/api/v1/devices/{t}-r1/telemetry.csv", None, {"admin", "operator", "viewer"}),
 ]
+BILLING = importlib.util.find_spec("billing.routes") is not None
+if BILLING:
+    RESOURCES += [
+        ("GET", "/api/v1/billing/invoices/{inv}", None, {"admin", "finance", "viewer"}),
+        ("GET", "/api/v1/billing/invoices/{inv}/pdf", None, {"admin", "finance", "viewer"}),
+    ]
+Ctx = tuple[httpx.AsyncClient, World, dict[str, str]]
+
+
+async def seed_billing(c: httpx.AsyncClient, w: World) -> dict[str, str]:
+    """A plan, a subscription per tenant and a billing run: one draft invoice per tenant."""
+    h = w.headers("finance")
+    plan = {"id": "basic", "name": "Basic", "pricing_model": "flat", "tiers": [{"unit_price": 1}]}
+    assert (await c.put("/api/v1/billing/plans/basic", json=plan, headers=h)).is_success
+    for t in ("acme", "globex"):
+        sub = {
+            "tenant_id": t,
+            "plan_id": "basic",
+            "start_date": "2026-01-01",
+            "device_ids": [t + "-r1"],
+        }
+        assert (await c.post("/api/v1/billing/subscriptions", json=sub, headers=h)).is_success
+    run = await c.post("/api/v1/billing/runs", json={"period": "2026-01"}, headers=h)
+    assert run.is_success, run.text
+    invoices = (await c.get("/api/v1/billing/invoices", headers=h)).json()
+    return {i["tenant_id"]: str(i["id"]) for i in invoices}
 
 
 @pytest.fixture(scope="module")
-async def world(pg_server: str, template_db: str) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+async def world(pg_server: str, template_db: str) -> AsyncIterator[Ctx]:
     async with fresh_pool(pg_server, template_db) as pool:
         seeded = await seed(pool)
         start = datetime.now(UTC) - timedelta(hours=1)
         for t in ("acme", "globex"):
             await add_readings(pool, f"{t}-r1", "motor_temp_c", start, [40.0, 41.0, 42.0])
         async with client(pool) as c:
-            yield c, seeded
+            invoices = await seed_billing(c, seeded) if BILLING else {}
+            yield c, seeded, invoices
 
 
 def expected(role: str, scope: str | None, target: str, allowed: set[str] | None) -> int:
@@ -58,7 +86,7 @@ def expected(role: str, scope: str | None, target: str, allowed: set[str] | None
     ("method", "path", "body", "allowed"), RESOURCES, ids=[f"{m} {p}" for m, p, _, _ in RESOURCES]
 )
 async def test_isolation_matrix(
-    world: tuple[httpx.AsyncClient, World],
+    world: Ctx,
     method: str,
     path: str,
     body: dict[str, str] | None,
@@ -67,10 +95,9 @@ async def test_isolation_matrix(
     scope: str | None,
     target: str,
 ) -> None:
-    c, w = world
-    response = await c.request(
-        method, path.format(t=target), json=body, headers=w.headers(role, scope)
-    )
+    c, w, invoices = world
+    url = path.format(t=target, inv=invoices.get(target, "0"))
+    response = await c.request(method, url, json=body, headers=w.headers(role, scope))
     assert response.status_code == expected(role, scope, target, allowed), response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
@@ -79,10 +106,8 @@ async def test_isolation_matrix(
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("resource", ["tenants", "sites", "devices"])
-async def test_lists_show_only_own_tenant(
-    world: tuple[httpx.AsyncClient, World], role: str, resource: str
-) -> None:
-    c, w = world
+async def test_lists_show_only_own_tenant(world: Ctx, role: str, resource: str) -> None:
+    c, w, _ = world
     own = await c.get(f"/api/v1/{resource}", headers=w.headers(role, "acme"))
     everyone = await c.get(f"/api/v1/{resource}", headers=w.headers(role, None))
     other = await c.get(
@@ -95,10 +120,8 @@ async def test_lists_show_only_own_tenant(
         assert other.json()["items"] == []
 
 
-async def test_tenant_admin_cannot_create_in_other_tenant(
-    world: tuple[httpx.AsyncClient, World],
-) -> None:
-    c, w = world
+async def test_tenant_admin_cannot_create_in_other_tenant(world: Ctx) -> None:
+    c, w, _ = world
     h = w.headers("admin", "acme")
     site = {"id": "sneaky", "tenant_id": "globex", "name": "Sneaky"}
     device = {"id": "sneaky-1", "device_type_id": "pump-motor", "tenant_id": "globex"}
@@ -111,3 +134,15 @@ async def test_tenant_admin_cannot_create_in_other_tenant(
     ).status_code == 403
     own_key = (await c.post("/api/v1/keys", json={"role": "viewer"}, headers=h)).json()
     assert own_key["tenant_id"] == "acme"
+
+
+@pytest.mark.skipif(not BILLING, reason="billing routes not installed")
+@pytest.mark.parametrize("role", ["finance", "viewer"])
+async def test_billing_lists_show_only_own_tenant(world: Ctx, role: str) -> None:
+    c, w, _ = world
+    own = (await c.get("/api/v1/billing/invoices", headers=w.headers(role, "acme"))).json()
+    everyone = (await c.get("/api/v1/billing/invoices", headers=w.headers(role))).json()
+    subs = (await c.get("/api/v1/billing/subscriptions", headers=w.headers(role, "acme"))).json()
+    assert {i["tenant_id"] for i in own} == {"acme"}
+    assert {i["tenant_id"] for i in everyone} == {"acme", "globex"}
+    assert {s["tenant_id"] for s in subs} == {"acme"}
