@@ -12,7 +12,8 @@ import pytest
 from api.models import ROLES
 from tests.integration.test_api_support import World, add_readings, client, fresh_pool, seed
 
-# (method, path with {t} = target tenant and {inv} = its invoice id, JSON body, roles allowed; None = every role)
+# (method, path: {t} = target tenant, {inv} = its invoice id; JSON body; roles allowed or
+# None = every role)
 RESOURCES = [
     ("GET", "/api/v1/tenants/{t}", None, None),
     ("PATCH", "/api/v1/tenants/{t}", {"address": "1 Road"}, {"admin"}),
