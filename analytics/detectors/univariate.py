@@ -25,6 +25,7 @@ F = NDArray[np.float64]
 
 SPIKE, DRIFT, STUCK, NOISE = 1, 2, 4, 8
 KIND_NAMES = {SPIKE: "spike", DRIFT: "drift", STUCK: "stuck", NOISE: "noise"}
+CHUNK = 8192
 # 1.4826 * MAD estimates a Gaussian standard deviation.
 MAD_TO_SD = 1.4826
 
@@ -107,8 +108,10 @@ class SeriesDetector:
             need = self.config.warmup - self.seen
             first, finite = finite[:need], finite[need:]
             self._learn(x[first])
-        if self.limits is not None and len(finite):
-            _fill(out, finite, self._judge(x[finite]))
+        # Chunks bound the memory of the sliding windows (window x chunk floats).
+        for start in range(0, len(finite) if self.limits is not None else 0, CHUNK):
+            part = finite[start : start + CHUNK]
+            _fill(out, part, self._judge(x[part]))
         return out
 
     def _learn(self, x: F) -> None:

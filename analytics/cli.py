@@ -1,0 +1,113 @@
+"""`servitize detect | score | train | evaluate`: the analytics commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from servitize import db
+from servitize.settings import get_settings
+
+
+def register(sub: Any) -> None:
+    """Add the analytics subcommands."""
+    p = sub.add_parser("detect", help="judge the ingest feed and raise alerts (or replay history)")
+    p.add_argument("--partition", default="0/1", help="this process's share i/N of the devices")
+    p.add_argument("--replay", action="store_true", help="replay stored history instead")
+    p.add_argument("--from", dest="start", type=_when, help="replay start (ISO 8601)")
+    p.add_argument("--to", dest="end", type=_when, help="replay end, exclusive (ISO 8601)")
+    p.add_argument("--dry-run", action="store_true", help="replay without writing alerts")
+    p.set_defaults(handler=_detect)
+    p = sub.add_parser("score", help="score a timestamped CSV: per-row anomaly scores and flags")
+    p.add_argument("file", type=Path)
+    p.add_argument("--sep", default=",")
+    p.add_argument("--time-col", default="timestamp")
+    p.add_argument("--columns", help="comma-separated columns to score (default: all but time)")
+    p.add_argument("--out", type=Path, help="output CSV (default: FILE.scores.csv)")
+    p.add_argument("--warmup", type=int, default=240, help="readings that only teach the detector")
+    p.set_defaults(handler=_score)
+    from analytics import cli_extra
+
+    cli_extra.register(sub)
+
+
+def _when(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a UTC offset, e.g. 2026-01-01T00:00Z")
+    return value
+
+
+def parse_partition(text: str) -> tuple[int, int]:
+    """'i/N' -> (i, N) with 0 <= i < N."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"partition {text!r}: use i/N, e.g. 0/2") from None
+    if not 0 <= i < n:
+        raise ValueError(f"partition {text!r}: need 0 <= i < N")
+    return i, n
+
+
+async def _detect(args: argparse.Namespace) -> int:
+    try:
+        part = parse_partition(args.partition)
+    except ValueError as exc:
+        print(f"servitize detect: {exc}", file=sys.stderr)
+        return 2
+    pool = await db.create_pool(db.database_url(get_settings()), max_size=4)
+    try:
+        if args.replay:
+            return await _replay(pool, args, part)
+        from analytics.detect import run_detector
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"detector {part[0]}/{part[1]} running; Ctrl-C stops", flush=True)
+        await run_detector(pool, stop, part)
+        return 0
+    finally:
+        await pool.close()
+
+
+async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]) -> int:
+    from analytics.replay import replay
+
+    if args.start is None or args.end is None or args.end <= args.start:
+        print("servitize detect --replay needs --from < --to", file=sys.stderr)
+        return 2
+    counts = await replay(pool, args.start, args.end, partition=part, dry_run=args.dry_run)
+    total = sum(counts.values())
+    print(f"replayed {args.start} .. {args.end}: {total} findings {dict(counts)}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from analytics.detectors.univariate import DetectorConfig
+    from analytics.scoring import CsvError, read_table, score_table, write_scores
+
+    columns = args.columns.split(",") if args.columns else None
+    try:
+        config = DetectorConfig(warmup=args.warmup)
+        table = read_table(args.file, args.sep, args.time_col, columns)
+    except (CsvError, ValueError, OSError) as exc:
+        print(f"servitize score: {exc}", file=sys.stderr)
+        return 2
+    if len(table.times) <= config.warmup:
+        print(f"servitize score: need more than {config.warmup} rows (warm-up)", file=sys.stderr)
+        return 2
+    if table.out_of_order:
+        print(f"warning: {table.out_of_order} rows are earlier than the row before them")
+    out = args.out or args.file.with_suffix(".scores.csv")
+    flagged = write_scores(out, table, score_table(table, config), args.sep)
+    print(
+        f"scored {len(table.times)} rows x {len(table.columns)} columns -> {out}; {flagged} flagged"
+    )
+    return 0
