@@ -84,7 +84,7 @@ async def _availability(
     # a day either side covers the period's bounds in every time zone
     start, end = period.bounds("UTC")
     windows = await usage_repo.maintenance_windows(
-        conn, start - timedelta(days=1), end + timedelta(days=1)
+        conn, start - timedelta(days=1), end + timedelta(days=1), tenant_ids
     )
     found = await usage_repo.availability(
         conn, period.first, period.next_first, tenant_ids, sub_ids, windows

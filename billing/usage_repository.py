@@ -140,15 +140,23 @@ async def availability(
     return {r["sub_id"]: (r["up"], r["n"]) for r in rows}
 
 
-async def maintenance_windows(conn: Connection, start: datetime, end: datetime) -> list[Window]:
-    """Maintenance windows overlapping [start, end) from analytics' table, if it exists."""
-    exists = await conn.fetchval("SELECT to_regclass('maintenance_windows') IS NOT NULL")
-    if not exists:
+async def maintenance_windows(
+    conn: Connection, start: datetime, end: datetime, tenant_ids: list[str] | None
+) -> list[Window]:
+    """Windows of analytics' maintenance_windows overlapping [start, end), per device: a
+    window names a device, a site (all its devices) or the whole tenant."""
+    if not await conn.fetchval("SELECT to_regclass('maintenance_windows') IS NOT NULL"):
         return []
     rows = await conn.fetch(
-        """SELECT device_id, starts_at, ends_at FROM maintenance_windows
-           WHERE starts_at < $2 AND ends_at > $1""",
+        """SELECT d.id AS device_id, w.starts_at, w.ends_at
+           FROM maintenance_windows w
+           JOIN devices d ON d.tenant_id = w.tenant_id
+            AND (w.site_id IS NULL OR d.site_id = w.site_id)
+            AND (w.device_id IS NULL OR d.id = w.device_id)
+           WHERE w.starts_at < $2 AND w.ends_at > $1
+             AND ($3::text[] IS NULL OR w.tenant_id = ANY($3))""",
         start,
         end,
+        tenant_ids,
     )
     return [Window(r["device_id"], r["starts_at"], r["ends_at"]) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from analytics import service as analytics
 from billing import invoice_service
 from billing import usage_repository as usage_repo
 from billing.models import Period
@@ -84,3 +85,22 @@ async def test_availability_counts_only_covered_time_and_skips_maintenance(pool:
         assert await usage_repo.availability(
             conn, NOV.first, NOV.next_first, None, [sub], [window]
         ) == {sub: (4308, 4308)}
+
+
+async def test_maintenance_window_from_analytics_removes_the_credit(pool: Pool) -> None:
+    # a 60-interval gap (99.306 %, 10 % credit) falls entirely in a tenant-wide window
+    await subscribed(pool, "maint", ["maint-r1"])
+    await telemetry_with_gap(pool, "maint-r1", 1000, 60)
+    gap_start = START + timedelta(minutes=5 * 1000)
+    await analytics.add_maintenance(
+        pool, "maint", gap_start, gap_start + timedelta(minutes=5 * 60), "test", reason="swap"
+    )
+    await invoice_service.run_period(pool, NOV)
+    [inv] = await invoice_service.list_invoices(pool, str(NOV), "maint")
+    lines = (await invoice_service.get_invoice(pool, int(inv["id"])))["lines"]
+    assert [ln["kind"] for ln in lines] == ["recurring"]
+    async with pool.acquire() as conn:
+        windows = await usage_repo.maintenance_windows(
+            conn, START, START + timedelta(days=30), None
+        )
+    assert [w.device_id for w in windows] == ["maint-r1"]
