@@ -14,6 +14,8 @@ _DEVICE = """SELECT d.id, d.device_type_id, d.tenant_id, d.site_id, d.name, d.se
        d.enabled, d.created_at, d.updated_at, s.online, s.status_changed_at, s.last_seen_at,
        s.last_reading_ts
   FROM devices d LEFT JOIN device_status s ON s.device_id = d.id"""
+# Columns that may not be set to null.
+REQUIRED = frozenset({"name", "timezone", "enabled"})
 # Columns a PATCH may set, per table: names are never taken from the request itself.
 _PATCHABLE = {
     "tenants": ("name", "timezone", "tax_id", "address"),
@@ -64,8 +66,10 @@ async def list_sites(pool: Pool, tenant_id: str | None, after: str | None, limit
 
 
 async def list_devices(pool: Pool, filters: dict[str, Any], after: str | None, limit: int) -> Any:
-    """Devices with status; filters: tenant_id, site_id, device_type_id, online, enabled."""
-    conds = {f"{k} IS NOT DISTINCT FROM {{}}": v for k, v in filters.items()}
+    """Devices with status; filters: tenant_id, site_id, device_type_id, online."""
+    conds = {f"{k} = {{}}": filters.get(k) for k in ("tenant_id", "site_id", "device_type_id")}
+    # A device never heard from counts as offline.
+    conds["coalesce(online, false) = {}"] = filters.get("online")
     return await _page(pool, _DEVICE, conds | {"id > {}": after}, limit)
 
 

@@ -81,6 +81,15 @@ async def _write(action: Any) -> Any:
         raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
+def _patch(body: BaseModel) -> dict[str, Any]:
+    """The fields a PATCH sets; null is refused for required ones."""
+    values = body.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in values.items() if v is None and k in queries.REQUIRED)
+    if nulls:
+        raise Problem(422, "Unprocessable Content", f"{', '.join(nulls)} may not be null")
+    return values
+
+
 def _mismatch(principal: Principal, tenant_id: str | None) -> bool:
     return tenant_id is not None and not principal.can_see(tenant_id)
 
@@ -112,7 +121,7 @@ async def get_tenant(tenant_id: Slug, pool: PoolDep, who: Reader) -> Any:
 async def patch_tenant(tenant_id: Slug, body: TenantPatch, pool: PoolDep, who: Admin) -> Any:
     """Change a tenant's name, time zone, tax id or address."""
     await _visible(pool, who, "tenants", tenant_id)
-    await queries.update(pool, "tenants", tenant_id, body.model_dump(exclude_unset=True))
+    await queries.update(pool, "tenants", tenant_id, _patch(body))
     return await _visible(pool, who, "tenants", tenant_id)
 
 
@@ -148,7 +157,7 @@ async def get_site(site_id: Slug, pool: PoolDep, who: Reader) -> Any:
 async def patch_site(site_id: Slug, body: SitePatch, pool: PoolDep, who: Admin) -> Any:
     """Change a site."""
     await _visible(pool, who, "sites", site_id)
-    await queries.update(pool, "sites", site_id, body.model_dump(exclude_unset=True))
+    await queries.update(pool, "sites", site_id, _patch(body))
     return await _visible(pool, who, "sites", site_id)
 
 
@@ -249,7 +258,7 @@ async def get_device(device_id: DevicePath, pool: PoolDep, who: Reader) -> Any:
 async def patch_device(device_id: DevicePath, body: DevicePatch, pool: PoolDep, who: Admin) -> Any:
     """Rename, move to another site of the same tenant, enable or disable a device."""
     device = await _visible(pool, who, "devices", device_id)
-    values = body.model_dump(exclude_unset=True)
+    values = _patch(body)
     if values.get("site_id") is not None:
         await _write(queries.check_site(pool, values["site_id"], device["tenant_id"]))
     await queries.update(pool, "devices", device_id, values)

@@ -167,3 +167,17 @@ async def test_control_characters_and_unknown_fields_are_refused(pool: Pool) -> 
         bad_path = await c.get("/api/v1/devices/has%20space", headers=w.headers())
     assert nul.status_code == extra.status_code == bad_path.status_code == 422
     assert nul.json()["errors"][0]["loc"] == ["body", "name"]
+
+
+async def test_null_for_required_fields_is_422_and_never_seen_is_offline(pool: Pool) -> None:
+    w = await seed(pool)
+    async with client(pool) as c:
+        h = w.headers()
+        tenant = await c.patch("/api/v1/tenants/acme", json={"name": None}, headers=h)
+        device = await c.patch("/api/v1/devices/acme-r1", json={"enabled": None}, headers=h)
+        offline = (await c.get("/api/v1/devices?online=false", headers=h)).json()["items"]
+        online = (await c.get("/api/v1/devices?online=true", headers=h)).json()["items"]
+    assert tenant.status_code == device.status_code == 422
+    assert "may not be null" in tenant.json()["detail"]
+    assert {d["id"] for d in offline} == {"acme-r1", "globex-r1"}
+    assert online == []
