@@ -13,11 +13,11 @@ import pytest
 from billing import invoice_service, service
 from billing.errors import BillingError, InvoiceStateError
 from billing.models import Period
-from billing.schemas import CreditNoteIn, CreditNoteLineIn
+from billing.schemas import CreditNoteIn, CreditNoteLineIn, SubscriptionIn, TierIn
 from registry import service as registry
 from registry.models import Device
 from servitize.db import Pool
-from tests.integration.test_billing_helpers import events, subscribed
+from tests.integration.test_billing_helpers import ROBOT_PLAN, events, subscribed
 
 NOV = Period(2026, 11)
 
@@ -178,3 +178,36 @@ async def test_late_usage_goes_on_the_next_invoice_naming_its_month(pool: Pool) 
     [jan] = await invoice_service.list_invoices(pool, "2027-01", "acme")
     jan_lines = (await invoice_service.get_invoice(pool, int(jan["id"])))["lines"]
     assert not [ln for ln in jan_lines if ln["kind"] == "late_usage"]
+
+
+async def test_upgrade_mid_month_and_stale_draft_removed(pool: Pool) -> None:
+    basic = ROBOT_PLAN.model_copy(
+        update={"id": "basic", "sla_tiers": [], "sla_target": None, "usage_prices": []}
+    )
+    premium = basic.model_copy(update={"id": "premium", "tiers": [TierIn(unit_price=60000)]})
+    await service.save_plan(pool, premium)
+    sub = await subscribed(pool, "acme", ["r1"], date(2026, 10, 1), basic)
+    # upgrade from Nov 16: 15 days at 30000/30 + 15 days at 60000/30 = 15000 + 30000
+    new_sub = await service.change_plan(pool, sub, "premium", date(2026, 11, 16))
+    await invoice_service.run_period(pool, NOV)
+    inv = await one_invoice(pool, "acme")
+    assert [(ln["plan_id"], ln["amount"]) for ln in inv["lines"]] == [
+        ("basic", 15000),
+        ("premium", 30000),
+    ]
+    # the device leaves the new plan on Dec 1 and nothing is billed in December any more
+    await invoice_service.run_period(pool, NOV.next())
+    assert len(await invoice_service.list_invoices(pool, "2026-12", "acme")) == 1
+    await service.remove_device(pool, new_sub, "r1", date(2026, 12, 1))
+    result = await invoice_service.run_period(pool, NOV.next())
+    assert result.removed_empty == 1
+    assert await invoice_service.list_invoices(pool, "2026-12", "acme") == []
+    with pytest.raises(BillingError, match="already covered"):
+        await service.subscribe(
+            pool,
+            SubscriptionIn(
+                tenant_id="acme", plan_id="basic", start_date=date(2026, 11, 20), device_ids=["r1"]
+            ),
+        )
+    with pytest.raises(BillingError, match="outside subscription"):
+        await service.add_device(pool, sub, "r1", date(2026, 11, 20))
