@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -99,8 +100,8 @@ def _parties(inv: dict[str, Any], style: ParagraphStyle) -> Table:
     ]
     cells = [
         [
-            Paragraph("Seller 销售方<br/>" + "<br/>".join(seller), style),
-            Paragraph("Buyer 购买方<br/>" + "<br/>".join(buyer), style),
+            Paragraph("Seller 销售方<br/>" + "<br/>".join(map(escape, seller)), style),
+            Paragraph("Buyer 购买方<br/>" + "<br/>".join(map(escape, buyer)), style),
         ]
     ]
     return Table(cells, colWidths=[250, 250])
@@ -112,7 +113,7 @@ def _lines_table(inv: dict[str, Any], style: ParagraphStyle) -> Table:
         rows.append(
             [
                 ln["line_no"],
-                Paragraph(ln["description"], style),
+                Paragraph(escape(ln["description"]), style),
                 f"{ln['quantity']}",
                 f"{ln['vat_rate'] * 100:.0f} %",
                 str(Money(ln["amount"], inv["currency"])),
