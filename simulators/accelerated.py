@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from servitize.mqtturl import MqttUrl
 from simulators.generate import Progress, Span
 from simulators.labels import RunInfo, write_labels
-from simulators.messages import OutMessage, chunk_messages
+from simulators.messages import (
+    MAX_BATCH_READINGS,
+    OutMessage,
+    batch_payloads,
+    event_message,
+    telemetry_topic,
+)
 from simulators.publisher import PublishStats, publish_fleet
 
 
@@ -35,13 +43,27 @@ def span_messages(
         if progress:
             progress.update(done, total)
 
+    pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for chunk in span.chunks(on_hour):
         tally[0] += len(chunk)
         tally[1] += len(chunk.events)
-        messages = chunk_messages(chunk)
+        held = pending[chunk.device_id]
+        held += chunk.readings()
+        # Slow reporters fill a batch over many hours: send full batches only, the rest later.
+        full = len(held) // MAX_BATCH_READINGS * MAX_BATCH_READINGS
+        messages = _telemetry(chunk.device_id, held[:full])
+        del held[:full]
+        messages += [event_message(chunk.device_id, e) for e in chunk.events]
         if progress:
             progress.readings, progress.messages = tally[0], progress.messages + len(messages)
         yield from messages
+    for device_id, held in pending.items():
+        yield from _telemetry(device_id, held)
+
+
+def _telemetry(device_id: str, readings: list[dict[str, Any]]) -> list[OutMessage]:
+    topic = telemetry_topic(device_id)
+    return [OutMessage(topic, p) for p in batch_payloads(readings)] if readings else []
 
 
 async def _paced(messages: Iterator[OutMessage], speedup: float) -> AsyncIterator[OutMessage]:

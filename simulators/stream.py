@@ -30,6 +30,7 @@ class DeviceStream:
         phase = spec.seed % self.interval_ms
         first = -(-(start_ms - phase) // self.interval_ms) * self.interval_ms + phase
         self.next_ms = first
+        self.window_ms = start_ms
         self.model = self.model_cls(spec, first / 1000, self.type.reporting_interval_s)
         self.planner = planner
         self.seq = 0
@@ -38,13 +39,14 @@ class DeviceStream:
 
     def next_chunk(self) -> Chunk:
         """Readings up to the next whole hour (events and applied faults included)."""
-        w0 = self.next_ms
-        w1 = (w0 // CHUNK_MS + 1) * CHUNK_MS
-        ts = np.arange(w0, w1, self.interval_ms, dtype=np.int64)
+        w0 = self.window_ms  # windows tile time, so no event falls between two chunks
+        w1 = (self.next_ms // CHUNK_MS + 1) * CHUNK_MS
+        self.window_ms = w1
+        ts = np.arange(self.next_ms, w1, self.interval_ms, dtype=np.int64)
         self.next_ms = int(ts[-1]) + self.interval_ms
         faults = self.planner.window(self.spec, self.model_cls, w0, w1)
         self._remember(faults)
-        rng = np.random.default_rng([self.spec.seed, 3, w0 // CHUNK_MS])
+        rng = np.random.default_rng([self.spec.seed, 3, int(ts[0]) // CHUNK_MS])
         cols, events = self.model.step(ts / 1000.0, rng, inject.modifiers(faults, ts))
         self._clip(cols)
         inject.apply_sensor_faults(faults, ts, cols, self.stuck)
