@@ -62,6 +62,20 @@ class KeyIn(BaseModel):
 class KeyOut(BaseModel):
     """A stored API key (never its secret)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "3f9a1c07b2de",
+                "role": "operator",
+                "tenant_id": "acme",
+                "name": "noc",
+                "created_at": "2026-03-01T08:00:00Z",
+                "revoked_at": None,
+                "last_used_at": "2026-03-01T09:12:00Z",
+            }
+        }
+    )
+
     id: str
     role: Role
     tenant_id: str | None

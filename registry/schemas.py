@@ -53,6 +53,19 @@ class TenantIn(BaseModel):
 class TenantOut(BaseModel):
     """A tenant."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "acme",
+                "name": "Acme Grid",
+                "timezone": "Asia/Shanghai",
+                "tax_id": "91310000MA1K",
+                "address": "1 Grid Road",
+                "created_at": "2026-01-05T08:00:00Z",
+            }
+        }
+    )
+
     id: str
     name: str
     timezone: str
@@ -87,6 +100,20 @@ class SiteIn(SitePatch):
 
 class SiteOut(BaseModel):
     """A site."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "acme-north",
+                "tenant_id": "acme",
+                "name": "North substation",
+                "kind": "substation",
+                "latitude": 31.23,
+                "longitude": 121.47,
+                "created_at": "2026-01-05T08:00:00Z",
+            }
+        }
+    )
 
     id: str
     tenant_id: str
@@ -177,6 +204,26 @@ class DeviceIn(BaseModel):
 class DeviceOut(BaseModel):
     """A device with its connection state."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "robot-7",
+                "device_type_id": "substation-robot",
+                "tenant_id": "acme",
+                "site_id": "acme-north",
+                "name": "Robot 7",
+                "serial_number": "SR-2026-0007",
+                "enabled": True,
+                "online": True,
+                "status_changed_at": "2026-03-01T07:58:00Z",
+                "last_seen_at": "2026-03-01T08:00:10Z",
+                "last_reading_ts": "2026-03-01T08:00:10Z",
+                "created_at": "2026-01-05T08:00:00Z",
+                "updated_at": "2026-01-05T08:00:00Z",
+            }
+        }
+    )
+
     id: str
     device_type_id: str
     tenant_id: str
@@ -194,6 +241,16 @@ class DeviceOut(BaseModel):
 
 class Credential(BaseModel):
     """A device's new MQTT credential, shown this one time only."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "device_id": "robot-7",
+                "username": "robot-7",
+                "password": "q3Zk0c0l5WmS4mH1p8yQ2bN7xA9fR6tE",
+            }
+        }
+    )
 
     device_id: str
     username: str
