@@ -74,6 +74,8 @@ async def _run(args: argparse.Namespace) -> int:
     url = await _database(settings)
     mqtt_url, broker = _broker(settings)
     settings = settings.model_copy(update={"database_url": url, "mqtt_url": mqtt_url})
+    if broker and broker.kind == "amqtt":  # no $share groups there; one ingest needs none
+        settings = settings.model_copy(update={"ingest_group": ""})
     pool = await db.create_pool(url, max_size=12)
     try:
         async with pool.acquire() as conn:

@@ -95,13 +95,19 @@ def mosquitto_config(port: int, extra: str = "") -> str:
     )
 
 
-def start_broker(work_dir: Path, port: int | None = None) -> BrokerProcess:
-    """Start Mosquitto when installed, otherwise the pure-Python amqtt broker."""
+def mosquitto_binary() -> str | None:
+    """Path of an installed Mosquitto (Debian puts it in /usr/sbin, often not on PATH)."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+
+
+def start_broker(work_dir: Path, port: int | None = None, kind: str = "auto") -> BrokerProcess:
+    """Start Mosquitto when installed (or kind="mosquitto"), otherwise the amqtt broker."""
     port = port or free_port()
     work_dir.mkdir(parents=True, exist_ok=True)
-    mosquitto = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
+    mosquitto = mosquitto_binary() if kind in ("auto", "mosquitto") else None
     if mosquitto:
         conf = work_dir / f"mosquitto-{port}.conf"
         conf.write_text(mosquitto_config(port))

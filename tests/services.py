@@ -64,6 +64,18 @@ async def migrated_database(server: str, settings: Settings | None = None) -> st
     return url
 
 
+# Which broker the run started: amqtt (the fallback without Mosquitto) has no shared
+# subscriptions, so tests that rely on them skip there.
+BROKER_KIND = {"kind": "none"}
+
+
 def broker() -> BrokerProcess:
     """A private broker for this test run (Mosquitto if installed, else amqtt)."""
-    return start_broker(WORK)
+    proc = start_broker(WORK, kind=os.environ.get("SERVITIZE_TEST_BROKER", "auto"))
+    BROKER_KIND["kind"] = proc.kind
+    return proc
+
+
+def shared_subscriptions() -> bool:
+    """Whether the test broker deals $share groups."""
+    return BROKER_KIND["kind"] == "mosquitto"

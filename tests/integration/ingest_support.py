@@ -20,6 +20,7 @@ from registry import service as registry
 from registry.models import Device, Tenant
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
+from tests import services
 
 
 async def seed(pool: Pool, n: int = 3, prefix: str = "pump") -> list[str]:
@@ -42,7 +43,7 @@ async def running_ingest(
     config = IngestConfig(
         mqtt=MqttUrl.parse(broker_url),
         client_id=f"test-{tag}",
-        group=f"g{tag}",
+        group=f"g{tag}" if services.shared_subscriptions() else "",
         batch_max_delay_s=0.05,
     )
     service = IngestService(pool, replace(config, **overrides))  # type: ignore[arg-type]
