@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import date
@@ -176,10 +175,21 @@ async def _revenue(pool: db.Pool, args: argparse.Namespace) -> int:
     print("| month | MRR | new | expansion | contraction | churn | tenants |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for m in report["months"]:
-        cells = [str(Money(m[k])) for k in ("mrr", "new", "expansion", "contraction", "churn")]
+        cells = [_yuan(m[k]) for k in ("mrr", "new", "expansion", "contraction", "churn")]
         print(f"| {m['period']} | {' | '.join(cells)} | {m['tenants']} |")
-    print(json.dumps(report["rows"], default=str, ensure_ascii=False, indent=1), file=sys.stderr)
+    print("\n| month | plan | tenant | recurring | SLA credits | currency |")
+    print("|---|---|---|---:|---:|---|")
+    for r in report["rows"]:
+        print(
+            f"| {r['period']} | {r['plan_id']} | {r['tenant_id']} | "
+            f"{_yuan(r['recurring'] or 0)} | {_yuan(r['sla_credits'])} | {r['currency']} |"
+        )
     return 0
+
+
+def _yuan(fen: int) -> str:
+    """Minor units as a decimal amount without currency (columns name it)."""
+    return str(Money(fen)).rsplit(" ", 1)[0]
 
 
 async def _seller(pool: db.Pool, args: argparse.Namespace) -> int:

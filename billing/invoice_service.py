@@ -11,7 +11,7 @@ from billing import invoice_repository as inv_repo
 from billing import metering
 from billing import repository as repo
 from billing.errors import BillingError, InvoiceStateError, NotFound
-from billing.invoice_math import content_hash, totals
+from billing.invoice_math import Totals, content_hash, totals
 from billing.models import Line, Period
 from billing.schemas import CreditNoteIn, RunResult
 from servitize.db import Connection, Pool, transaction
@@ -32,25 +32,34 @@ async def run_period(
     progress: Progress | None = None,
 ) -> RunResult:
     """Create or regenerate the period's draft invoices; issued invoices are never touched."""
+    bills, seller, stale = await _gather(pool, period, tenant_ids)
+    result = RunResult(period=str(period), drafts=0, skipped_issued=0, removed_empty=0, lines=0)
+    tenants = sorted(bills)
+    for i in range(0, len(tenants), CHUNK):
+        async with transaction(pool) as conn:
+            await _write_chunk(
+                conn, period, [bills[t] for t in tenants[i : i + CHUNK]], seller, result
+            )
+        if progress:
+            progress(min(i + CHUNK, len(tenants)), len(tenants))
+    if stale:
+        async with transaction(pool) as conn:
+            await inv_repo.lock_tenant_periods(conn, stale, str(period))
+            result.removed_empty = await inv_repo.delete_drafts(conn, stale, str(period))
+    return result
+
+
+async def _gather(
+    pool: Pool, period: Period, tenant_ids: list[str] | None
+) -> tuple[dict[str, metering.Bill], dict[str, Any], list[str]]:
+    """Price everything from one consistent snapshot; also name drafts with nothing to bill."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         plans = {p.id: p.to_model() for p in await repo.plans(conn)}
         bills = await metering.collect(conn, period, tenant_ids, plans)
         seller = dict(await inv_repo.seller(conn))
         drafts = {r["tenant_id"] for r in await inv_repo.invoices(conn, str(period), None, "draft")}
     stale = sorted(t for t in drafts - bills.keys() if tenant_ids is None or t in tenant_ids)
-    tenants = sorted(bills)
-    result = RunResult(period=str(period), drafts=0, skipped_issued=0, removed_empty=0, lines=0)
-    for i in range(0, len(tenants), CHUNK):
-        chunk = [bills[t] for t in tenants[i : i + CHUNK]]
-        async with transaction(pool) as wconn:
-            await _write_chunk(wconn, period, chunk, seller, result)
-        if progress:
-            progress(min(i + CHUNK, len(tenants)), len(tenants))
-    if stale:
-        async with transaction(pool) as wconn:
-            await inv_repo.lock_tenant_periods(wconn, stale, str(period))
-            result.removed_empty = await inv_repo.delete_drafts(wconn, stale, str(period))
-    return result
+    return bills, seller, stale
 
 
 async def _write_chunk(
@@ -122,8 +131,7 @@ async def finalize(pool: Pool, invoice_id: int) -> dict[str, Any]:
         if inv["status"] != "draft":
             raise InvoiceStateError(f"invoice {invoice_id} is {inv['status']}, not a draft")
         at = await conn.fetchval("SELECT now()")
-        year = at.astimezone(ZoneInfo(SELLER_TIMEZONE)).year
-        number = f"INV-{year}-{await inv_repo.next_number(conn, 'INV', year):06d}"
+        number = await _number(conn, "INV")
         digest = content_hash(
             _hash_header(inv, number, at), _hash_lines(await inv_repo.lines(conn, [invoice_id]))
         )
@@ -197,16 +205,8 @@ async def credit_note(pool: Pool, invoice_id: int, note: CreditNoteIn) -> dict[s
         inv = await _invoice(conn, invoice_id, lock=True)
         if inv["status"] not in ("finalized", "paid"):
             raise InvoiceStateError(f"invoice {invoice_id} is {inv['status']}: nothing to credit")
-        rates = {r["vat_rate"] for r in await inv_repo.lines(conn, [invoice_id])}
-        lines = [Line("one_off", ln.description, ln.amount, ln.vat_rate) for ln in note.lines]
-        if bad := {ln.vat_rate for ln in lines} - rates:
-            raise BillingError(f"VAT rates {sorted(map(str, bad))} do not appear on the invoice")
-        t = totals(lines)
-        if t.subtotal + await inv_repo.credited(conn, invoice_id) > inv["subtotal"]:
-            raise BillingError("credit notes would exceed the invoice's subtotal")
-        at = await conn.fetchval("SELECT now()")
-        year = at.astimezone(ZoneInfo(SELLER_TIMEZONE)).year
-        number = f"CN-{year}-{await inv_repo.next_number(conn, 'CN', year):06d}"
+        t = await _credit_totals(conn, inv, note)
+        number = await _number(conn, "CN")
         body = [ln.model_dump(mode="json") for ln in note.lines]
         values = {
             "invoice_id": invoice_id,
@@ -220,6 +220,25 @@ async def credit_note(pool: Pool, invoice_id: int, note: CreditNoteIn) -> dict[s
         }
         values["content_hash"] = content_hash({**values, "invoice": inv["number"]}, body)
         return dict(await inv_repo.insert_credit_note(conn, values))
+
+
+async def _credit_totals(conn: Connection, inv: Any, note: CreditNoteIn) -> Totals:
+    """Totals of a credit note, checked against the invoice's VAT rates and what is left."""
+    rates = {r["vat_rate"] for r in await inv_repo.lines(conn, [inv["id"]])}
+    lines = [Line("one_off", ln.description, ln.amount, ln.vat_rate) for ln in note.lines]
+    if bad := {ln.vat_rate for ln in lines} - rates:
+        raise BillingError(f"VAT rates {sorted(map(str, bad))} do not appear on the invoice")
+    t = totals(lines)
+    if t.subtotal + await inv_repo.credited(conn, inv["id"]) > inv["subtotal"]:
+        raise BillingError("credit notes would exceed the invoice's subtotal")
+    return t
+
+
+async def _number(conn: Connection, series: str) -> str:
+    """The next gapless number of a series in the seller's current year, e.g. INV-2026-000001."""
+    at = await conn.fetchval("SELECT now()")
+    year = at.astimezone(ZoneInfo(SELLER_TIMEZONE)).year
+    return f"{series}-{year}-{await inv_repo.next_number(conn, series, year):06d}"
 
 
 async def get_invoice(pool: Pool, invoice_id: int, tenant_id: str | None = None) -> dict[str, Any]:

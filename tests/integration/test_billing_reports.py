@@ -82,6 +82,23 @@ async def test_cli_bill_period(db_url: str, pool: Pool) -> None:
     assert "1 draft invoices" in out.decode() and "billed 1/1 tenants" in err.decode()
     [inv] = await invoice_service.list_invoices(pool, "2026-11", "acme")
     assert inv["status"] == "finalized" and inv["number"] in out.decode()
+    rev = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "servitize.cli",
+        "billing",
+        "revenue",
+        "--from",
+        "2026-11",
+        "--to",
+        "2026-11",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    text = (await rev.communicate())[0].decode()
+    # one robot all November at 300.00, new this month
+    assert "| 2026-11 | 300.00 | 300.00 | 0.00 | 0.00 | 0.00 | 1 |" in text
+    assert "| 2026-11 | basic | acme | 300.00 | 0.00 | CNY |" in text
     bad = await asyncio.create_subprocess_exec(
         *cmd[:-2], "2026-13", env=env, stderr=asyncio.subprocess.PIPE
     )
