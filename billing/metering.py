@@ -35,7 +35,15 @@ def terms_of(row: Any, plan: Plan) -> Terms:
         Coverage(d, s, e)
         for d, s, e in zip(row["devices"], row["starts"], row["ends"], strict=True)
     )
-    return Terms(row["id"], plan, row["start_date"], row["end_date"], row["trial_days"], covs)
+    return Terms(
+        row["id"],
+        plan,
+        row["start_date"],
+        row["end_date"],
+        row["trial_days"],
+        covs,
+        replaces=row["replaces"] is not None,
+    )
 
 
 def _bill(bills: dict[str, Bill], row: Any, plan: Plan) -> Bill:

@@ -21,6 +21,8 @@ class Terms:
     end: date | None = None
     trial_days: int = 0
     coverages: tuple[Coverage, ...] = ()
+    # a plan change: the devices it took over were installed under the replaced subscription
+    replaces: bool = False
 
     @property
     def trial_end(self) -> date:
@@ -129,11 +131,19 @@ def usage_lines(terms: Terms, period: Period, used: dict[str, int]) -> list[Line
 
 
 def one_off_lines(terms: Terms, period: Period) -> list[Line]:
-    """Contract fees in the start month; per-device fees for each device joining this month."""
-    joins = sum(1 for c in terms.coverages if Period.of(c.start) == period)
+    """Contract fees in the start month; per-device fees for each device joining this month.
+
+    A subscription that replaces another (upgrade or downgrade) charges neither for the
+    contract nor for the devices it took over on its first day."""
+    joins = sum(
+        1
+        for c in terms.coverages
+        if Period.of(c.start) == period and not (terms.replaces and c.start == terms.start)
+    )
+    new_contract = Period.of(terms.start) == period and not terms.replaces
     lines = []
     for fee in terms.plan.one_off_fees:
-        qty = joins if fee.per_device else int(Period.of(terms.start) == period)
+        qty = joins if fee.per_device else int(new_contract)
         if qty:
             lines.append(
                 Line(

@@ -45,7 +45,7 @@ async def period_subscriptions(
 ) -> list[asyncpg.Record]:
     """Subscriptions overlapping the period, with tenant details and coverage arrays."""
     return await conn.fetch(
-        """SELECT s.id, s.tenant_id, s.plan_id, s.start_date, s.end_date, s.trial_days,
+        """SELECT s.id, s.tenant_id, s.plan_id, s.start_date, s.end_date, s.trial_days, s.replaces,
                   t.timezone, t.name AS tenant_name, t.tax_id, t.address,
                   array_agg(c.device_id ORDER BY c.device_id, c.start_date) AS devices,
                   array_agg(c.start_date ORDER BY c.device_id, c.start_date) AS starts,

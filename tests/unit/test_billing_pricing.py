@@ -158,6 +158,23 @@ def test_one_off_fees() -> None:
     assert [ln.amount for ln in one_off_lines(t2, DEC)] == [200000]
 
 
+def test_plan_change_does_not_charge_one_off_fees_again() -> None:
+    # the upgraded subscription takes r0, r1 over on Nov 16; r9 joins it on Nov 20
+    fees = (OneOffFee("Installation", 200000, per_device=True), OneOffFee("Commissioning", 500000))
+    plan = Plan("f", "F", "flat", FLAT.tiers, one_off_fees=fees)
+    taken = [Coverage(f"r{i}", date(2026, 11, 16)) for i in range(2)]
+    t = Terms(
+        2,
+        plan,
+        date(2026, 11, 16),
+        coverages=(*taken, Coverage("r9", date(2026, 11, 20))),
+        replaces=True,
+    )
+    assert [(ln.description, ln.amount) for ln in one_off_lines(t, NOV)] == [
+        ("Installation x 1", 200000)
+    ]
+
+
 def test_minimum_commitment_top_up() -> None:
     plan = Plan("m", "M", "flat", (Tier(None, Decimal(10000)),), minimum_commitment=50000)
     # 2 devices all November = 20000; minimum 50000 -> top-up 30000
