@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -61,8 +62,10 @@ async def authenticate(pool: Pool, token: str) -> Principal | None:
         found = await repository.active_key(conn, key_id)
         if found is None or not hmac.compare_digest(found[1], _hash(secret)):
             return None
-        await repository.touch(conn, key_id, TOUCH_EVERY_S)
-    key = found[0]
+        key = found[0]
+        stale = datetime.now(UTC) - timedelta(seconds=TOUCH_EVERY_S)
+        if key.last_used_at is None or key.last_used_at < stale:
+            await repository.touch(conn, key_id, TOUCH_EVERY_S)
     return Principal(key.id, key.role, key.tenant_id)
 
 
