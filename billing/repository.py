@@ -177,6 +177,11 @@ async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str
     return [r["d"] for r in rows]
 
 
+async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether the tenant is registered."""
+    return bool(await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id))
+
+
 async def tenant_currencies(conn: Connection, tenant_id: str) -> set[str]:
     """Currencies of the tenant's existing subscriptions."""
     rows = await conn.fetch(

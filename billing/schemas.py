@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from billing.models import OneOffFee, Plan, SlaTier, Tier, UsagePrice
 
@@ -89,8 +89,16 @@ class SubscriptionIn(BaseModel):
     plan_id: str
     start_date: date
     end_date: date | None = None
-    trial_days: int = 0
-    device_ids: list[str] = Field(default_factory=list)
+    trial_days: int = Field(0, ge=0, le=366)
+    device_ids: list[str] = Field(default_factory=list, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> SubscriptionIn:
+        if self.end_date is not None and self.end_date <= self.start_date:
+            raise ValueError("end_date must be after start_date (it is exclusive)")
+        if len(set(self.device_ids)) != len(self.device_ids):
+            raise ValueError("device_ids lists a device twice")
+        return self
 
 
 class CoverageChange(BaseModel):

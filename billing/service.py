@@ -31,6 +31,8 @@ async def list_plans(pool: Pool) -> list[PlanIn]:
 async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
     """Create a subscription covering its devices from its start date; returns its id."""
     async with transaction(pool) as conn:
+        if not await repo.tenant_exists(conn, sub.tenant_id):
+            raise NotFound(f"tenant {sub.tenant_id} not found")
         [plan] = await _plans(conn, [sub.plan_id])
         currencies = await repo.tenant_currencies(conn, sub.tenant_id)
         if currencies - {plan.currency}:

@@ -61,3 +61,28 @@ async def test_billing_api_life_cycle_and_isolation(pool: Pool) -> None:
         assert "acme" in csv_text and "globex" not in csv_text
         rev = (await c.get(f"{B}/revenue?from=2026-11&to=2026-11", headers=fin)).json()
         assert rev["months"][0]["mrr"] == 30000  # only acme's issued invoice counts
+
+
+async def test_billing_api_rejects_bad_input_with_problems(pool: Pool) -> None:
+    world = await seed(pool)
+    fin = world.headers("finance")
+    async with client(pool) as c:
+        plan = ROBOT_PLAN.model_dump(mode="json")
+        await c.put(f"{B}/plans/{ROBOT_PLAN.id}", json=plan, headers=fin)
+        base = {"tenant_id": "acme", "plan_id": ROBOT_PLAN.id, "start_date": "2026-10-01"}
+        cases = [
+            ({**base, "tenant_id": "nobody"}, 404, "tenant nobody"),
+            ({**base, "plan_id": "gold"}, 404, "plan"),
+            ({**base, "end_date": "2026-09-30"}, 422, "end_date"),
+            ({**base, "device_ids": ["globex-r1"]}, 422, "another tenant"),
+            ({**base, "trial_days": -1}, 422, ""),
+        ]
+        for body, status, text in cases:
+            r = await c.post(f"{B}/subscriptions", json=body, headers=fin)
+            assert r.status_code == status, (body, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert text in r.text
+        bad_plan = {**plan, "tiers": [{"up_to": 5, "unit_price": "1"}]}
+        r = await c.put(f"{B}/plans/{ROBOT_PLAN.id}", json=bad_plan, headers=fin)
+        assert r.status_code == 422 and "up_to = None" in r.json()["detail"]
+        assert (await c.get(f"{B}/invoices/999", headers=fin)).status_code == 404
