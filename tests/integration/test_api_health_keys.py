@@ -9,10 +9,12 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
+
 from api import service
 from api.app import MAX_BODY_BYTES
 from servitize.db import Pool
-from servitize.infra import free_port
+from servitize.infra import free_port, wait_for_port
 from servitize.settings import Settings
 from tests.integration.test_api_support import client, seed
 
@@ -164,3 +166,23 @@ async def test_api_refuses_an_unmigrated_database(pg_server: str) -> None:
         await services.drop_database(pg_server, url)
     assert result.returncode == 2
     assert "servitize migrate" in result.stderr
+
+
+async def test_servitize_api_serves_on_a_migrated_database(db_url: str) -> None:
+    port = free_port()
+    env = os.environ | {"SERVITIZE_DATABASE_URL": db_url, "SERVITIZE_MQTT_URL": ""}
+    args = ["-m", "servitize.cli", "api", "--port", str(port), "--no-access-log"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 30)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            ready = (await c.get("/api/v1/health/ready")).json()
+            unauthorized = await c.get("/api/v1/devices")
+    finally:
+        proc.terminate()
+        _, stderr = await asyncio.wait_for(proc.communicate(), 10)
+    assert ready["database"]["ok"] and ready["storage_path"] == "postgresql"
+    assert unauthorized.status_code == 401
+    assert b"storage path: postgresql" in stderr
