@@ -52,7 +52,14 @@ class Run:
         return self.stored / self.seconds
 
 
-def _consumer(kind: str, db_url: str, mqtt_url: str) -> subprocess.Popen[bytes]:
+def _consumers(kind: str, db_url: str, mqtt_url: str) -> list[subprocess.Popen[bytes]]:
+    if kind.startswith("servitize"):
+        procs = int(kind.rsplit(" x", 1)[1]) if " x" in kind else 1
+        return [_consumer(kind, db_url, mqtt_url, f"bench-ingest-{i}") for i in range(procs)]
+    return [_consumer(kind, db_url, mqtt_url, "baseline")]
+
+
+def _consumer(kind: str, db_url: str, mqtt_url: str, client_id: str) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         SERVITIZE_DATABASE_URL=db_url,
@@ -60,8 +67,8 @@ def _consumer(kind: str, db_url: str, mqtt_url: str) -> subprocess.Popen[bytes]:
         SERVITIZE_LOG_LEVEL="WARNING",
     )
     cmd = (
-        [sys.executable, "-m", "servitize.cli", "ingest", "--client-id", "bench-ingest"]
-        if kind == "servitize"
+        [sys.executable, "-m", "servitize.cli", "ingest", "--client-id", client_id]
+        if kind.startswith("servitize")
         else [
             sys.executable,
             "-m",
@@ -140,8 +147,9 @@ async def _drain(pool: db.Pool, expected: int) -> tuple[int, float]:
 async def _latency(pool: db.Pool, kind: str) -> tuple[float, float]:
     # seq holds the publish time in µs; servitize rows commit at their batch's committed_at
     # (taken just before COMMIT), baseline rows at their own INSERT's transaction time.
-    commit = "b.committed_at" if kind == "servitize" else "t.ingested_at"
-    join = "JOIN ingest_batches b ON b.ingested_at = t.ingested_at" if kind == "servitize" else ""
+    ours = kind.startswith("servitize")
+    commit = "b.committed_at" if ours else "t.ingested_at"
+    join = "JOIN ingest_batches b ON b.ingested_at = t.ingested_at" if ours else ""
     sql = f"""SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY
                  (extract(epoch FROM {commit}) * 1e6 - t.seq) / 1000.0)
               FROM telemetry t {join} WHERE t.device_id <> 'probe'"""
@@ -161,17 +169,20 @@ async def run_once(kind: str, server: str, readings: int, rate: float) -> Run:
         await registry.register_devices(
             pool, [Device(d, "pump-motor", "bench") for d in [*devices, "probe"]]
         )
-        consumer = _consumer(kind, url, broker.url)
+        consumers = _consumers(kind, url, broker.url)
         try:
             await _wait_subscribed(pool, broker.url)
+            await asyncio.sleep(1.0 if len(consumers) > 1 else 0)  # let every member join
             messages = readings // (DEVICES * PER_MESSAGE)
             pubs = _publishers(broker.url, devices, messages, rate / PER_MESSAGE)
             outs = [json.loads((await asyncio.to_thread(p.communicate))[0]) for p in pubs]
             stored, end = await _drain(pool, messages * DEVICES * PER_MESSAGE)
             p50, p99 = await _latency(pool, kind)
         finally:
-            consumer.terminate()
-            consumer.wait(30)
+            for consumer in consumers:
+                consumer.terminate()
+            for consumer in consumers:
+                consumer.wait(30)
             broker.stop()
             await pool.close()
         start = min(o["start"] for o in outs)
@@ -187,6 +198,7 @@ async def main_async(args: argparse.Namespace) -> None:
         await conn.close()
     cases = [
         ("servitize ingest, flat out", "servitize", args.readings, 0.0),
+        ("2 servitize ingest processes, flat out", "servitize x2", args.readings, 0.0),
         ("baseline bridge, flat out", "baseline", args.baseline_readings, 0.0),
         (
             f"servitize ingest at {args.rate:,.0f} readings/s",
