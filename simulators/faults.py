@@ -19,6 +19,7 @@ K = FaultKind
 H = 3600.0
 # Longest fault any profile plans; windows look this far back for faults still running.
 MAX_DURATION_S = 3 * DAY_S
+_KIND_INDEX = {kind: i for i, kind in enumerate(FaultKind)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ DEFAULT = FaultProfile(
 )  # fmt: skip
 NONE = FaultProfile("none", {}, _DURATIONS)
 # Real-time demos: faults every few model hours across a fleet, short enough to watch.
-DEMO = DEFAULT.scaled("demo", 40.0, 0.15, warmup_s=2 * H)
+DEMO = DEFAULT.scaled("demo", 20.0, 0.15, warmup_s=2 * H)
 PROFILES = {p.name: p for p in (DEFAULT, NONE, DEMO)}
 
 
@@ -90,18 +91,27 @@ class FaultPlanner:
     profile: FaultProfile
     run_start_ms: int
     explicit: list[Fault] = field(default_factory=list)
+    _days: dict[tuple[str, int], list[Fault]] = field(default_factory=dict, repr=False)
 
     def window(self, spec: DeviceSpec, model: type[KindModel], w0: int, w1: int) -> list[Fault]:
         """Faults of one device overlapping [w0, w1) ms."""
         first = int((w0 / 1000 - MAX_DURATION_S) // DAY_S)
         found = [f for f in self.explicit if f.device_id == spec.id]
         for day in range(first, int(w1 / 1000 // DAY_S) + 1):
-            found += self.day(spec, model, day)
+            found += self._cached_day(spec, model, day)
         earliest = self.run_start_ms + self.profile.warmup_s * 1000
         return [
             f for f in found
             if f.overlaps(w0, w1) and (f.start_ms >= earliest or f in self.explicit)
         ]  # fmt: skip
+
+    def _cached_day(self, spec: DeviceSpec, model: type[KindModel], day: int) -> list[Fault]:
+        key = (spec.id, day)
+        if key not in self._days:
+            if len(self._days) > 50_000:  # runs walk forward: old days are not asked again
+                self._days.clear()
+            self._days[key] = self.day(spec, model, day)
+        return self._days[key]
 
     def day(self, spec: DeviceSpec, model: type[KindModel], day: int) -> list[Fault]:
         """Faults of one device starting on one UTC day."""
@@ -110,7 +120,7 @@ class FaultPlanner:
             rate = self.profile.rates.get(kind, 0.0)
             if rate <= 0:
                 continue
-            rng = np.random.default_rng([spec.seed, day, 11, list(FaultKind).index(kind)])
+            rng = np.random.default_rng([spec.seed, day, 11, _KIND_INDEX[kind]])
             if kind == K.LANDSLIDE:
                 starts = [s.end_s for s in storms_of_day(spec.site_seed, day) if s.heavy]
                 starts = [s for s in starts if rng.random() < rate]

@@ -63,12 +63,18 @@ class Chunk:
     def readings(self) -> list[dict[str, Any]]:
         """Readings as MQTT reading objects (NaN metrics left out)."""
         names = list(self.metrics)
-        columns = [self.metrics[n].tolist() for n in names]
-        out: list[dict[str, Any]] = []
-        for i, (ts, seq) in enumerate(zip(self.ts_ms.tolist(), self.seq.tolist(), strict=True)):
-            values = {n: col[i] for n, col in zip(names, columns, strict=True) if col[i] == col[i]}
-            out.append({"ts": ts, "seq": seq, "metrics": values})
-        return out
+        rows = zip(*(self.metrics[n].tolist() for n in names), strict=True)
+        values = [dict(zip(names, row, strict=True)) for row in rows]
+        for name in names:
+            if np.isnan(self.metrics[name]).any():
+                for v in values:
+                    if v[name] != v[name]:
+                        del v[name]
+        stamps, seqs = self.ts_ms.tolist(), self.seq.tolist()
+        return [
+            {"ts": ts, "seq": seq, "metrics": m}
+            for ts, seq, m in zip(stamps, seqs, values, strict=True)
+        ]
 
 
 class FaultKind(StrEnum):
