@@ -68,6 +68,50 @@ FACTORIES: dict[str, Callable[[], list[Rule]]] = {
 }
 
 
+# Metrics the self-tuning detectors watch. Duty-cycle and cumulative metrics (a robot's speed,
+# route position, odometer and state of charge; rain) switch regimes or only grow by design,
+# so catalog rules judge them instead.
+UNWATCHED = {
+    "substation-robot": frozenset(
+        {"speed_mps", "route_position_m", "odometer_km", "battery_pct", "ir_max_temp_c"}
+    ),
+    "slope-monitor": frozenset({"rainfall_mm"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Readings of `explained` metrics within `for_s` after `driver` >= `at_least` are
+    explained by it (rain soaks the soil and raises pore pressure): detector openings on
+    them are muted; catalog rules still apply."""
+
+    driver: str
+    at_least: float
+    for_s: float
+    explained: frozenset[str]
+
+
+CONTEXTS = {
+    # Soil drains back over about three days; two days covers the bulk of the response.
+    "slope-monitor": Context(
+        "rainfall_mm",
+        0.2,
+        2 * 86400.0,
+        frozenset({"soil_moisture_pct", "pore_pressure_kpa", "crack_width_mm"}),
+    ),
+}
+
+
+def watched(device_type: str, metric: str) -> bool:
+    """Whether the generic detectors judge this metric of this device type."""
+    return metric not in UNWATCHED.get(device_type, frozenset())
+
+
+def warmup_readings(reporting_interval_s: float) -> int:
+    """A day of readings (so daily cycles are learnt), at least 240."""
+    return max(240, int(86400 / reporting_interval_s))
+
+
 def rules_for(device_type: str) -> list[Rule]:
     """Fresh rule objects (each holds its own streaming state) for a device type."""
     factory = FACTORIES.get(device_type)

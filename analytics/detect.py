@@ -23,7 +23,7 @@ from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
 from analytics.models import DeviceRef
 from analytics.notify import run_notifier
-from analytics.pipeline import DETECTOR_HOLD_S, RULE_HOLD_S, DevicePipeline, Finding
+from analytics.pipeline import DevicePipeline, Finding, hold_for
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,8 @@ class Detector:
             if r["rule"] == "offline":
                 self.offline[r["device_id"]] = r["active"]
             elif r["active"] and not r["rule"].startswith("fault:"):
-                hold = RULE_HOLD_S if r["rule"].startswith("rule:") else DETECTOR_HOLD_S
-                tracker = self.pipeline(r["device_id"]).trackers.setdefault(
-                    r["rule"], Tracker(hold)
-                )
+                trackers = self.pipeline(r["device_id"]).trackers
+                tracker = trackers.setdefault(r["rule"], Tracker(hold_for(r["rule"])))
                 tracker.active = True
 
     async def step(self) -> int:
@@ -161,9 +159,11 @@ class Detector:
             return []
         out: list[tuple[DeviceRef, Finding]] = []
         rows = await feed.batch_readings(conn, batch, mine)
+        per_device: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
-            for f in self.pipeline(device).judge(metric, np.array(ts), np.array(vs)):
-                out.append((self.refs[device], f))
+            per_device.setdefault(device, {})[metric] = (np.array(ts), np.array(vs))
+        for device, series in per_device.items():
+            out += [(self.refs[device], f) for f in self.pipeline(device).judge_many(series)]
         for ev in await feed.batch_events(conn, batch, mine):
             fault = fault_finding(ev)
             if fault is not None:

@@ -6,7 +6,7 @@ service feeds it from the ingest feed; `servitize score` and the evaluations fee
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,19 @@ F = np.ndarray
 # bridge the gaps of an intermittent fault, short enough that a clear means something.
 DETECTOR_HOLD_S = 300.0
 RULE_HOLD_S = 60.0
+# Drift is slow: one episode per excursion, not one per wobble while it lasts.
+DRIFT_HOLD_S = 6 * 3600.0
+# Anomalies opening together on this many metrics of one device are an operating-state
+# change (a pump starting, a robot docking), not a sensor fault: they are muted.
+COINCIDENT_METRICS = 3
+COINCIDENT_S = 60.0
+
+
+def hold_for(key: str) -> float:
+    """How long a key's condition must stay clear before its alert clears."""
+    if key.startswith("rule:"):
+        return RULE_HOLD_S
+    return DRIFT_HOLD_S if key.startswith("drift:") else DETECTOR_HOLD_S
 
 
 @dataclass(slots=True)
@@ -62,8 +75,60 @@ class DevicePipeline:
     device_type: str
     units: dict[str, str] = field(default_factory=dict)
     config: DetectorConfig = field(default_factory=DetectorConfig)
+    # set from the type's reporting interval; 0 keeps config.warmup
+    reporting_interval_s: float = 0.0
     series: dict[str, SeriesState] = field(default_factory=dict)
     trackers: dict[str, Tracker] = field(default_factory=dict)
+    # device time of the last reading that satisfied the type's context driver (rain)
+    context_ts: float = -np.inf
+
+    def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
+        """Judge one batch of several metrics, muting coincident openings (state changes)."""
+        found: list[Finding] = []
+        for metric, (ts, values) in batch.items():
+            found += self.judge(metric, ts, values)
+        muted = self._coincident(found) | self._explained(batch, found)
+        for key in muted:
+            self.trackers[key].muted = True
+        return [f for f in found if f.rule not in muted]
+
+    def _explained(self, batch: dict[str, tuple[F, F]], found: list[Finding]) -> set[str]:
+        """Openings that the device type's context (e.g. recent rain) explains."""
+        ctx = catalog.CONTEXTS.get(self.device_type)
+        if ctx is None:
+            return set()
+        if ctx.driver in batch:
+            ts, values = batch[ctx.driver]
+            hits = ts[np.asarray(values) >= ctx.at_least]
+            if len(hits):
+                self.context_ts = max(self.context_ts, float(hits[-1]))
+        return {
+            f.rule
+            for f in found
+            if f.signal.episodes
+            and f.metric in ctx.explained
+            and not f.rule.startswith("rule:")
+            and (f.signal.episode_start or 0.0) - self.context_ts <= ctx.for_s
+        }
+
+    def _coincident(self, found: list[Finding]) -> set[str]:
+        """Openings on several metrics at once: an operating-state change."""
+        opened = [
+            f
+            for f in found
+            if f.signal.episodes and not f.rule.startswith("rule:") and f.metric is not None
+        ]
+        muted: set[str] = set()
+        for f in opened:
+            start = f.signal.episode_start or 0.0
+            near = {
+                g.metric
+                for g in opened
+                if abs((g.signal.episode_start or 0.0) - start) <= COINCIDENT_S
+            }
+            if len(near) >= COINCIDENT_METRICS:
+                muted.add(f.rule)
+        return muted
 
     def judge(self, metric: str, ts: F, values: F) -> list[Finding]:
         """Judge readings of one metric (epoch seconds); late ones get point checks only."""
@@ -76,8 +141,9 @@ class DevicePipeline:
         if not len(ts):
             return findings
         state.watermark = float(ts[-1])
-        verdict = state.detector.update(values)
-        findings += self._detectors(metric, ts, values, verdict)
+        if catalog.watched(self.device_type, metric):
+            verdict = state.detector.update(values)
+            findings += self._detectors(metric, ts, values, verdict)
         for rule in state.rules:
             cond = rule.evaluate(ts, values)
             findings += self._track(f"rule:{rule.name}", _kind(rule), metric, ts, values, cond)
@@ -86,7 +152,11 @@ class DevicePipeline:
     def _series(self, metric: str) -> SeriesState:
         if metric not in self.series:
             rules = [r for r in catalog.rules_for(self.device_type) if r.metric == metric]
-            self.series[metric] = SeriesState(SeriesDetector(self.config), rules)
+            config = self.config
+            if self.reporting_interval_s:
+                warm = catalog.warmup_readings(self.reporting_interval_s)
+                config = replace(config, warmup=max(warm, config.window + config.noise_window))
+            self.series[metric] = SeriesState(SeriesDetector(config), rules)
         return self.series[metric]
 
     def _detectors(self, metric: str, ts: F, x: F, v: BatchVerdict) -> list[Finding]:
@@ -115,10 +185,12 @@ class DevicePipeline:
         cond: Condition,
         verdict: BatchVerdict | None = None,
     ) -> list[Finding]:
-        hold = RULE_HOLD_S if key.startswith("rule:") else DETECTOR_HOLD_S
-        tracker = self.trackers.setdefault(key, Tracker(hold))
+        tracker = self.trackers.setdefault(key, Tracker(hold_for(key)))
         sig = tracker.process(ts, cond)
         if sig is None:
+            return []
+        if tracker.muted:
+            tracker.muted = sig.active
             return []
         i = sig.peak_index
         ev = describe.evidence(kind, i, cond, verdict, self.series[metric].detector)

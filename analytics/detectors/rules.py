@@ -143,7 +143,10 @@ class SlopeRule:
     name: str
     metric: str
     v_ref_per_day: float
-    window_s: float = 6 * 3600.0
+    # Daily rates (mm/d) are what the method and field practice use; the displacement is
+    # first averaged over an hour so single-reading GNSS noise does not reach the rate.
+    window_s: float = 86400.0
+    smooth_s: float = 3600.0
     hist_t: F = field(default_factory=lambda: np.empty(0))
     hist_x: F = field(default_factory=lambda: np.empty(0))
 
@@ -152,9 +155,9 @@ class SlopeRule:
         t = np.concatenate([self.hist_t, ts])
         d = np.concatenate([self.hist_x, x])
         off = len(self.hist_t)
-        v = _velocity(t, d, self.window_s)  # per day
+        v = _velocity(t, _trailing_mean(t, d, self.smooth_s), self.window_s)  # per day
         a = v - np.interp(t - self.window_s, t, v, left=np.nan)
-        keep = t >= t[-1] - 3 * self.window_s if len(t) else np.zeros(0, bool)
+        keep = t >= t[-1] - 3 * self.window_s - self.smooth_s if len(t) else np.zeros(0, bool)
         self.hist_t, self.hist_x = t[keep], d[keep]
         v, a = v[off:], a[off:]
         angle = np.degrees(np.arctan(np.abs(v) / self.v_ref_per_day))
@@ -166,6 +169,15 @@ class SlopeRule:
         return Condition(
             level > 0, level == 0, sev.astype(np.int64), v, limit, np.nan_to_num(angle)
         )
+
+
+def _trailing_mean(t: F, d: F, span_s: float) -> F:
+    """Mean of the readings in the last `span_s` seconds up to each reading."""
+    c = np.concatenate([[0.0], np.cumsum(d)])
+    lo = np.searchsorted(t, t - span_s, side="right")
+    hi = np.arange(1, len(t) + 1)
+    out: F = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    return out
 
 
 def _velocity(t: F, d: F, window_s: float) -> F:

@@ -42,6 +42,8 @@ class Tracker:
     active: bool = False
     clear_since: float | None = None
     episode_start: float | None = None
+    # a muted episode is tracked but not reported (see DevicePipeline.judge_many)
+    muted: bool = False
 
     def process(self, ts: np.ndarray, cond: Condition) -> Signal | None:
         """Fold one batch in; None when nothing fired and nothing changed."""

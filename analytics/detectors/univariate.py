@@ -79,6 +79,8 @@ class Thresholds:
     level: float
     level_sd: float
     diff_ref: float
+    # values the series rests at for long stretches in the warm-up (a stopped pump's 0)
+    rest_values: frozenset[float] = frozenset()
 
 
 @dataclass(slots=True)
@@ -134,7 +136,7 @@ class SeriesDetector:
         drift = cusum > lim.cusum_h
         run = run_lengths(self.history[-1], x, self.run)
         self.run = int(run[-1])
-        stuck = run >= lim.stuck_run
+        stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values))
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
         noise = ratio > lim.noise_ratio
         keep = max(cfg.window, cfg.noise_window + 1)
@@ -205,18 +207,20 @@ def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
     ratio = rolling_diff_ratio(
         x[: cfg.noise_window + 1], x[cfg.noise_window + 1 :], cfg.noise_window, diff_ref
     )
-    runs = run_lengths(x[0], x[1:], 1)
+    runs = run_lengths(np.nan, x, 0)
+    rest = frozenset(float(v) for v in np.unique(x[runs >= cfg.min_stuck_run]))
     zl = np.clip((x - level) / level_sd, -50.0, 50.0)
     cusum = np.maximum(lindley(zl - cfg.cusum_k, 0.0), lindley(-zl - cfg.cusum_k, 0.0))
     # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
     return Thresholds(
-        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99))),
+        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99)), 1.3 * float(z.max())),
         cusum_h=max(cfg.min_cusum_h, 2.0 * float(cusum.max())),
-        stuck_run=max(cfg.min_stuck_run, 3 * int(runs.max())),
+        stuck_run=max(cfg.min_stuck_run, 3 * int(runs[~np.isin(x, list(rest))].max(initial=1))),
         noise_ratio=max(cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99))),
         level=level,
         level_sd=level_sd,
         diff_ref=diff_ref,
+        rest_values=rest,
     )
 
 
