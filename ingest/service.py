@@ -14,9 +14,10 @@ import aiomqtt
 
 from ingest.batch import Batch, Delivery
 from ingest.counters import Counters
+from ingest.models import Parsed
 from ingest.registry_cache import RegistryCache
 from ingest.topics import subscriptions
-from ingest.validation import Limits, parse_message
+from ingest.validation import Limits, internal_error, parse_message
 from ingest.writer import BatchWriter
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
@@ -140,14 +141,18 @@ class IngestService:
 
     async def _accept(self, message: aiomqtt.Message) -> None:
         payload = message.payload if isinstance(message.payload, bytes) else b""
-        parsed = parse_message(
-            message.topic.value,
-            payload,
-            self.registry.devices,
-            self.registry.ranges,
-            self._clock(),
-            self.config.limits,
-        )
+        try:
+            parsed = parse_message(
+                message.topic.value,
+                payload,
+                self.registry.devices,
+                self.registry.ranges,
+                self._clock(),
+                self.config.limits,
+            )
+        except Exception as exc:  # a validator bug must not stop ingest: record, ack, go on
+            log.exception("validator failed on a message from %s", message.topic.value)
+            parsed = Parsed(rejects=[internal_error(message.topic.value, payload, exc)])
         self._pending.add(Delivery(message.mid, message.qos, self._generation, parsed))
         if self._pending.rows >= self.config.batch_max_rows:
             await self._handoff()

@@ -19,6 +19,7 @@ PAYLOAD_PREVIEW_CHARS = 2048
 MAX_DETAILS = 10
 _EPOCH_MS_MAX = 253402300799999  # 9999-12-31T23:59:59.999Z
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INVALID = object()  # "could not parse"; JSON null is a valid (if useless) document
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,13 @@ class _Rejects:
         ]
 
 
+def internal_error(topic: str, payload: bytes, exc: Exception) -> Reject:
+    """A reject for a message the validator itself failed on."""
+    rej = _Rejects(topic, None, payload)
+    rej.add(Reason.INVALID_PAYLOAD, f"validator error: {type(exc).__name__}: {exc}"[:300])
+    return rej.records()[0]
+
+
 def parse_message(
     topic: str,
     payload: bytes,
@@ -138,7 +146,7 @@ def _dispatch(
         _status(dtopic.device_id, payload, parsed, rej)
         return
     doc = _load_json(payload, rej)
-    if doc is None:
+    if doc is _INVALID:
         return
     if dtopic.channel is Channel.EVENTS:
         _event(dtopic.device_id, doc, now, limits, parsed, rej)
@@ -151,7 +159,7 @@ def _load_json(payload: bytes, rej: _Rejects) -> Any:
         return json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         rej.add(Reason.MALFORMED_JSON, f"not UTF-8 JSON: {exc}")
-        return None
+        return _INVALID
 
 
 def _status(device_id: str, payload: bytes, parsed: Parsed, rej: _Rejects) -> None:
@@ -204,6 +212,9 @@ def _telemetry(
 ) -> None:
     if isinstance(doc, dict) and isinstance(doc.get("readings"), list):
         readings = doc["readings"]
+        if not readings:
+            rej.add(Reason.INVALID_PAYLOAD, "readings is empty")
+            return
         if len(readings) > limits.max_readings:
             rej.add(Reason.TOO_MANY_READINGS, f"{len(readings)} readings > {limits.max_readings}")
             return
