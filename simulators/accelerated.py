@@ -36,29 +36,34 @@ class AcceleratedResult:
 def span_messages(
     span: Span, progress: Progress | None = None, counts: list[int] | None = None
 ) -> Iterator[OutMessage]:
-    """Every message of a span in time order (hour by hour across the fleet)."""
+    """Every message of a span, batches as full as a device's readings allow."""
+    for _, messages in span_hours(span, progress, counts, hold=True):
+        yield from messages
+
+
+def span_hours(
+    span: Span, progress: Progress | None, counts: list[int] | None, *, hold: bool
+) -> Iterator[tuple[int, list[OutMessage]]]:
+    """(hour end ms, messages) hour by hour; hold=True keeps part batches for later hours."""
     tally = counts if counts is not None else [0, 0]
-
-    def on_hour(done: int, total: int) -> None:
-        if progress:
-            progress.update(done, total)
-
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in span.chunks(on_hour):
-        tally[0] += len(chunk)
-        tally[1] += len(chunk.events)
-        held = pending[chunk.device_id]
-        held += chunk.readings()
-        # Slow reporters fill a batch over many hours: send full batches only, the rest later.
-        full = len(held) // MAX_BATCH_READINGS * MAX_BATCH_READINGS
-        messages = _telemetry(chunk.device_id, held[:full])
-        del held[:full]
-        messages += [event_message(chunk.device_id, e) for e in chunk.events]
+    for hour_end, chunks in span.hours(progress.update if progress else None):
+        messages: list[OutMessage] = []
+        for chunk in chunks:
+            tally[0] += len(chunk)
+            tally[1] += len(chunk.events)
+            held = pending[chunk.device_id]
+            held += chunk.readings()
+            # Slow reporters fill a batch over many hours: unless the run is paced, send
+            # full batches only and the rest later.
+            n = len(held) // MAX_BATCH_READINGS * MAX_BATCH_READINGS if hold else len(held)
+            messages += _telemetry(chunk.device_id, held[:n])
+            del held[:n]
+            messages += [event_message(chunk.device_id, e) for e in chunk.events]
         if progress:
             progress.readings, progress.messages = tally[0], progress.messages + len(messages)
-        yield from messages
-    for device_id, held in pending.items():
-        yield from _telemetry(device_id, held)
+        yield hour_end, messages
+    yield span.end_ms, [m for d, held in pending.items() for m in _telemetry(d, held)]
 
 
 def _telemetry(device_id: str, readings: list[dict[str, Any]]) -> list[OutMessage]:
@@ -66,26 +71,17 @@ def _telemetry(device_id: str, readings: list[dict[str, Any]]) -> list[OutMessag
     return [OutMessage(topic, p) for p in batch_payloads(readings)] if readings else []
 
 
-async def _paced(messages: Iterator[OutMessage], speedup: float) -> AsyncIterator[OutMessage]:
-    """Release messages no faster than `speedup` model seconds per wall second."""
+async def _paced(
+    hours: Iterator[tuple[int, list[OutMessage]]], start_ms: int, speedup: float
+) -> AsyncIterator[OutMessage]:
+    """Release each hour's messages once `speedup` times its model time has passed."""
     started = time.monotonic()
-    first: int | None = None
-    for message in messages:
-        ts = _first_ts(message.payload)
-        if ts is not None:
-            first = ts if first is None else first
-            ahead = (ts - first) / 1000 / speedup - (time.monotonic() - started)
-            if ahead > 0:
-                await asyncio.sleep(ahead)
-        yield message
-
-
-def _first_ts(payload: bytes) -> int | None:
-    start = payload.find(b'"ts":')
-    if start < 0:
-        return None
-    end = payload.find(b",", start)
-    return int(payload[start + 5 : end])
+    for hour_end, messages in hours:
+        ahead = (hour_end - start_ms) / 1000 / speedup - (time.monotonic() - started)
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+        for message in messages:
+            yield message
 
 
 async def run_accelerated(
@@ -101,8 +97,13 @@ async def run_accelerated(
     """Publish the span (QoS 1, acknowledged) and write its labels; speedup None = flat out."""
     bar = Progress("accelerated", progress)
     counts = [0, 0]
-    source = span_messages(span, bar, counts)
-    messages = _paced(source, speedup) if speedup else source
+    if speedup:
+        hours = span_hours(span, bar, counts, hold=False)
+        messages: Iterator[OutMessage] | AsyncIterator[OutMessage] = _paced(
+            hours, span.start_ms, speedup
+        )
+    else:
+        messages = span_messages(span, bar, counts)
     try:
         stats = await publish_fleet(mqtt_url, messages, connections=connections)
     finally:

@@ -42,15 +42,26 @@ class Span:
             raise ValueError("the span must end after it starts")
         self.streams = [DeviceStream(d, self.start_ms, self.planner) for d in self.fleet.devices]
 
-    def chunks(self, on_hour: Callable[[int, int], None] | None = None) -> Iterator[Chunk]:
-        """Every device's chunks, one hour of the whole fleet at a time."""
-        hours = -(-(self.end_ms - self.start_ms) // CHUNK_MS) + 1
+    def hours(
+        self, on_hour: Callable[[int, int], None] | None = None
+    ) -> Iterator[tuple[int, list[Chunk]]]:
+        """(hour end ms, every device's chunk of that hour), hour after hour."""
+        first_hour = self.start_ms // CHUNK_MS
+        hours = -(-self.end_ms // CHUNK_MS) - first_hour
         for hour in range(hours):
-            for stream in self.streams:
-                if stream.next_ms < self.end_ms:
-                    yield truncate(stream.next_chunk(), self.end_ms)
+            chunks = [
+                truncate(s.next_chunk(), self.end_ms)
+                for s in self.streams
+                if s.next_ms < self.end_ms
+            ]
+            yield min((first_hour + hour + 1) * CHUNK_MS, self.end_ms), chunks
             if on_hour:
                 on_hour(hour + 1, hours)
+
+    def chunks(self, on_hour: Callable[[int, int], None] | None = None) -> Iterator[Chunk]:
+        """Every device's chunks, one hour of the whole fleet at a time."""
+        for _, chunks in self.hours(on_hour):
+            yield from chunks
 
     def labels(self) -> list[Fault]:
         """Faults of the span (the ground truth)."""
