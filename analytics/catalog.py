@@ -92,11 +92,11 @@ class Context:
 
 
 CONTEXTS = {
-    # Soil drains back over about three days; two days covers the bulk of the response.
+    # Soil drains back with a time constant of days; five days covers the response.
     "slope-monitor": Context(
         "rainfall_mm",
         0.2,
-        2 * 86400.0,
+        5 * 86400.0,
         frozenset({"soil_moisture_pct", "pore_pressure_kpa", "crack_width_mm"}),
     ),
 }

@@ -17,6 +17,10 @@ def register(sub: Any) -> None:
     q = esub.add_parser("nab", help="NAB v1.1 normalised scores beside the published table")
     q.add_argument("--nab-dir", type=Path, help="corpus dir (default: ../shared/data/nab)")
     q.set_defaults(handler=_nab)
+    q = esub.add_parser("simulators", help="event-level scores on simulator ground truth")
+    q.add_argument("--dir", type=Path, default=Path("sim-out"), help="offline simulator output")
+    q.add_argument("--labels", type=Path, help="labels JSON (default: DIR/labels.json)")
+    q.set_defaults(handler=_simulators)
 
 
 def _nab(args: argparse.Namespace) -> int:
@@ -30,4 +34,19 @@ def _nab(args: argparse.Namespace) -> int:
         )
         return 2
     print(nab_report(nab_dir))
+    return 0
+
+
+def _simulators(args: argparse.Namespace) -> int:
+    from analytics.simeval import report
+
+    labels = args.labels or args.dir / "labels.json"
+    if not (args.dir / "devices.csv").exists() or not labels.exists():
+        print(
+            f"servitize evaluate simulators: need {args.dir}/devices.csv and {labels}; make them "
+            "with `servitize simulate --mode offline --out DIR --labels DIR/labels.json`",
+            file=sys.stderr,
+        )
+        return 2
+    print(report(args.dir, labels))
     return 0

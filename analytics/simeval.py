@@ -34,6 +34,7 @@ DETECTOR_TYPE = {
     "stuck": "stuck",
     "noise": "noise",
     "threshold": "overheat",
+    "rule:ir_hotspot": "equipment_defect",
     "rate": "overheat",
     "slope": "landslide",
     "offline": "comm_loss",
@@ -119,6 +120,24 @@ def _gaps(device_id: str, t: np.ndarray, interval: int) -> list[Episode]:
     return [Episode(device_id, "offline", "offline", float(t[i] + limit)) for i in gaps]
 
 
+def defect_labels(path: Path) -> list[Label]:
+    """Equipment defects the robots found (inspection events with defects_found > 0).
+
+    They are not device faults, so the labels file leaves them out; the IR hot-spot rule is
+    judged against them instead of counting its alerts as false.
+    """
+    out = []
+    with path.open(newline="") as fh:
+        for r in csv.DictReader(fh):
+            attrs = json.loads(r["attrs"] or "{}")
+            if r["type"] == "inspection_completed" and attrs.get("defects_found", 0) > 0:
+                end = int(r["ts_ms"]) / 1000
+                out.append(
+                    Label(r["device_id"], "equipment_defect", end - attrs["duration_s"], end)
+                )
+    return out
+
+
 def event_episodes(path: Path) -> list[Episode]:
     """Fault-code alerts from events.csv."""
     with path.open(newline="") as fh:
@@ -161,7 +180,8 @@ def match(labels: list[Label], episodes: list[Episode]) -> dict[str, Result]:
         for i in hits:
             first_hit[i] = min(first_hit.get(i, ep.start), ep.start)
         if not hits:
-            results[DETECTOR_TYPE.get(ep.detector, ep.detector)].false_alerts += 1
+            kind = DETECTOR_TYPE.get(ep.rule) or DETECTOR_TYPE.get(ep.detector, ep.detector)
+            results[kind].false_alerts += 1
     for i, lab in enumerate(labels):
         res = results[lab.kind]
         res.faults += 1
@@ -197,6 +217,7 @@ def report(sim_dir: Path, labels_path: Path) -> str:
         weeks += span / WEEK_S
     if (sim_dir / "events.csv").exists():
         episodes += event_episodes(sim_dir / "events.csv")
+        labels += defect_labels(sim_dir / "events.csv")
     results = match(labels, episodes)
     return _table(results, weeks, len(devices))
 
