@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from billing import invoice_service, report_service, service
+from billing import invoice_service, lifecycle, report_service, service
 from billing.errors import BillingError, NotFound
 from billing.models import Money, Period
 from billing.schemas import PlanIn, SubscriptionIn
@@ -108,12 +108,13 @@ async def _bill_run(pool: db.Pool, args: argparse.Namespace) -> int:
 
 
 async def _finalize_period(pool: db.Pool, period: Period) -> None:
-    drafts = await invoice_service.list_invoices(pool, str(period), None, "draft")
-    for n, inv in enumerate(drafts, start=1):
-        done = await invoice_service.finalize(pool, inv["id"])
-        print(f"{done['number']} {done['tenant_id']} {Money(done['total'], done['currency'])}")
-        if n % 100 == 0:
-            print(f"finalized {n}/{len(drafts)}", file=sys.stderr)
+    issued = await lifecycle.finalize_period(pool, period, _issued_progress)
+    span = f": {issued[0][1]} .. {issued[-1][1]}" if issued else ""
+    print(f"{period}: finalized {len(issued)} invoices{span}")
+
+
+def _issued_progress(done: int, total: int) -> None:
+    print(f"\rfinalized {done}/{total} invoices", end="" if done < total else "\n", file=sys.stderr)
 
 
 async def _plan(pool: db.Pool, args: argparse.Namespace) -> int:
@@ -136,7 +137,7 @@ async def _subscribe(pool: db.Pool, args: argparse.Namespace) -> int:
 
 async def _finalize(pool: db.Pool, args: argparse.Namespace) -> int:
     if args.invoice is not None:
-        done = await invoice_service.finalize(pool, args.invoice)
+        done = await lifecycle.finalize(pool, args.invoice)
         print(f"{done['number']} {done['tenant_id']} {Money(done['total'], done['currency'])}")
     elif args.period is not None:
         await _finalize_period(pool, args.period)
@@ -146,12 +147,12 @@ async def _finalize(pool: db.Pool, args: argparse.Namespace) -> int:
 
 
 async def _void(pool: db.Pool, args: argparse.Namespace) -> int:
-    await invoice_service.void(pool, args.invoice, args.reason)
+    await lifecycle.void(pool, args.invoice, args.reason)
     return 0
 
 
 async def _paid(pool: db.Pool, args: argparse.Namespace) -> int:
-    await invoice_service.mark_paid(pool, args.invoice)
+    await lifecycle.mark_paid(pool, args.invoice)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
@@ -208,8 +207,9 @@ async def lines(conn: Connection, invoice_ids: list[int]) -> list[asyncpg.Record
     )
 
 
-async def next_number(conn: Connection, series: str, year: int) -> int:
-    """The next gapless number of a series: the counter row stays locked until commit."""
+async def reserve_numbers(conn: Connection, series: str, year: int, count: int) -> int:
+    """Reserve `count` consecutive numbers of a series and year; returns the first. The
+    counter row stays locked until commit, so a rollback gives the numbers back (gapless)."""
     await conn.execute(
         """INSERT INTO billing_number_counters (series, year) VALUES ($1, $2)
            ON CONFLICT DO NOTHING""",
@@ -225,9 +225,35 @@ async def next_number(conn: Connection, series: str, year: int) -> int:
         "UPDATE billing_number_counters SET last_value = $3 WHERE series = $1 AND year = $2",
         series,
         year,
-        last + 1,
+        last + count,
     )
     return last + 1
+
+
+async def lock_drafts(conn: Connection, invoice_ids: list[int]) -> list[asyncpg.Record]:
+    """The invoices among `invoice_ids` that are still drafts, locked, in tenant order."""
+    return await conn.fetch(
+        """SELECT * FROM billing_invoices WHERE id = ANY($1::bigint[]) AND status = 'draft'
+           ORDER BY tenant_id, id FOR UPDATE""",
+        invoice_ids,
+    )
+
+
+async def mark_finalized_many(
+    conn: Connection, issued: list[tuple[int, str, str]], at: Any
+) -> None:
+    """Record (invoice id, number, content hash) for many invoices finalized at `at`."""
+    ids, numbers, digests = ([row[k] for row in issued] for k in range(3))
+    await conn.execute(
+        """UPDATE billing_invoices i SET status = 'finalized', number = u.number,
+                  content_hash = u.digest, finalized_at = $4
+           FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, number, digest)
+           WHERE i.id = u.id""",
+        ids,
+        numbers,
+        digests,
+        at,
+    )
 
 
 async def mark_finalized(
@@ -253,65 +279,4 @@ async def set_status(conn: Connection, invoice_id: int, status: str, reason: str
         invoice_id,
         status,
         reason,
-    )
-
-
-async def credited(conn: Connection, invoice_id: int) -> int:
-    """Subtotal already credited against an invoice."""
-    value: int = await conn.fetchval(
-        "SELECT coalesce(sum(subtotal), 0)::bigint FROM billing_credit_notes WHERE invoice_id = $1",
-        invoice_id,
-    )
-    return value
-
-
-async def insert_credit_note(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
-    """Store a credit note and return it."""
-    row = await conn.fetchrow(
-        """INSERT INTO billing_credit_notes
-           (invoice_id, number, reason, currency, lines, subtotal, vat, total, content_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
-        values["invoice_id"],
-        values["number"],
-        values["reason"],
-        values["currency"],
-        json.loads(json.dumps(values["lines"], default=str)),
-        values["subtotal"],
-        values["vat"],
-        values["total"],
-        values["content_hash"],
-    )
-    assert row is not None
-    return row
-
-
-async def credit_notes(conn: Connection, invoice_id: int | None) -> list[asyncpg.Record]:
-    """Credit notes, of one invoice or all."""
-    return await conn.fetch(
-        """SELECT * FROM billing_credit_notes WHERE $1::bigint IS NULL OR invoice_id = $1
-           ORDER BY id""",
-        invoice_id,
-    )
-
-
-async def recurring_revenue(
-    conn: Connection, first: str, last: str, tenant_id: str | None, statuses: list[str]
-) -> list[asyncpg.Record]:
-    """Recurring service revenue (recurring + minimum top-up, SLA credits apart) per
-    month, plan and tenant."""
-    return await conn.fetch(
-        """SELECT i.period, l.plan_id, i.tenant_id, i.currency,
-                  sum(l.amount) FILTER (WHERE l.kind IN ('recurring', 'minimum'))::bigint
-                      AS recurring,
-                  coalesce(sum(l.amount) FILTER (WHERE l.kind = 'sla_credit'), 0)::bigint
-                      AS sla_credits
-           FROM billing_invoices i JOIN billing_invoice_lines l ON l.invoice_id = i.id
-           WHERE i.period BETWEEN $1 AND $2 AND i.status = ANY($4::text[])
-             AND ($3::text IS NULL OR i.tenant_id = $3)
-             AND l.kind IN ('recurring', 'minimum', 'sla_credit')
-           GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3""",
-        first,
-        last,
-        tenant_id,
-        statuses,
     )

@@ -1,23 +1,20 @@
-"""Billing runs and the invoice life cycle: draft -> finalized -> paid | void, credit notes."""
+"""Billing runs: price a period and write one draft invoice per tenant; invoice queries."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from billing import invoice_repository as inv_repo
 from billing import metering
 from billing import repository as repo
-from billing.errors import BillingError, InvoiceStateError, NotFound
-from billing.invoice_math import Totals, content_hash, totals
-from billing.models import Line, Period
-from billing.schemas import CreditNoteIn, RunResult
+from billing.errors import NotFound
+from billing.invoice_math import totals
+from billing.models import Period
+from billing.schemas import RunResult
 from servitize.db import Connection, Pool, transaction
 
-# Invoice numbers count per calendar year of the seller, who issues in China.
-SELLER_TIMEZONE = "Asia/Shanghai"
 # Tenants written per transaction: big enough for bulk statements, small enough to keep
 # locks short while a concurrent run or finalization waits.
 CHUNK = 500
@@ -121,130 +118,10 @@ def _records(invoice_id: int, bill: metering.Bill) -> list[tuple[Any, ...]]:
     ]
 
 
-async def finalize(pool: Pool, invoice_id: int) -> dict[str, Any]:
-    """Issue a draft: gapless number of the year, content hash; it never changes afterwards."""
-    async with transaction(pool) as conn:
-        head = await _invoice(conn, invoice_id)
-        # the run's lock order is advisory lock, then row: take them in the same order
-        await inv_repo.lock_tenant_periods(conn, [head["tenant_id"]], head["period"])
-        inv = await _invoice(conn, invoice_id, lock=True)
-        if inv["status"] != "draft":
-            raise InvoiceStateError(f"invoice {invoice_id} is {inv['status']}, not a draft")
-        at = await conn.fetchval("SELECT now()")
-        number = await _number(conn, "INV")
-        digest = content_hash(
-            _hash_header(inv, number, at), _hash_lines(await inv_repo.lines(conn, [invoice_id]))
-        )
-        await inv_repo.mark_finalized(conn, invoice_id, number, digest, at)
-        return dict(await _invoice(conn, invoice_id))
-
-
-async def verify(pool: Pool, invoice_id: int) -> bool:
-    """Whether an issued invoice still matches its stored content hash."""
-    async with pool.acquire() as conn:
-        inv = await _invoice(conn, invoice_id)
-        if inv["content_hash"] is None:
-            return False
-        got = content_hash(
-            _hash_header(inv, inv["number"], inv["finalized_at"]),
-            _hash_lines(await inv_repo.lines(conn, [invoice_id])),
-        )
-        return bool(got == inv["content_hash"])
-
-
-def _hash_header(inv: Any, number: str, at: Any) -> dict[str, object]:
-    keys = (
-        "tenant_id",
-        "period",
-        "currency",
-        "subtotal",
-        "vat",
-        "total",
-        "vat_breakdown",
-        "buyer_name",
-        "buyer_tax_id",
-        "buyer_address",
-        "seller_name",
-        "seller_tax_id",
-        "seller_address",
-    )
-    return {**{k: inv[k] for k in keys}, "number": number, "finalized_at": at.isoformat()}
-
-
-def _hash_lines(rows: list[Any]) -> list[dict[str, object]]:
-    return [{k: v for k, v in dict(r).items() if k != "invoice_id"} for r in rows]
-
-
-async def mark_paid(pool: Pool, invoice_id: int) -> None:
-    """Record payment of a finalized invoice."""
-    await _transition(pool, invoice_id, "paid", None)
-
-
-async def void(pool: Pool, invoice_id: int, reason: str) -> None:
-    """Void a finalized invoice (its number stays used); the period can then be billed again."""
-    if not reason.strip():
-        raise BillingError("voiding needs a reason")
-    await _transition(pool, invoice_id, "void", reason)
-
-
-async def _transition(pool: Pool, invoice_id: int, status: str, reason: str | None) -> None:
-    async with transaction(pool) as conn:
-        inv = await _invoice(conn, invoice_id, lock=True)
-        if inv["status"] != "finalized":
-            raise InvoiceStateError(
-                f"invoice {invoice_id} is {inv['status']}: only finalized invoices become {status}"
-            )
-        await inv_repo.set_status(conn, invoice_id, status, reason)
-
-
-async def credit_note(pool: Pool, invoice_id: int, note: CreditNoteIn) -> dict[str, Any]:
-    """Issue a credit note against a finalized or paid invoice (never more than it billed)."""
-    if not note.reason.strip() or not note.lines or any(ln.amount <= 0 for ln in note.lines):
-        raise BillingError("a credit note needs a reason and lines with positive amounts")
-    async with transaction(pool) as conn:
-        inv = await _invoice(conn, invoice_id, lock=True)
-        if inv["status"] not in ("finalized", "paid"):
-            raise InvoiceStateError(f"invoice {invoice_id} is {inv['status']}: nothing to credit")
-        t = await _credit_totals(conn, inv, note)
-        number = await _number(conn, "CN")
-        body = [ln.model_dump(mode="json") for ln in note.lines]
-        values = {
-            "invoice_id": invoice_id,
-            "number": number,
-            "reason": note.reason,
-            "currency": inv["currency"],
-            "lines": body,
-            "subtotal": t.subtotal,
-            "vat": t.vat,
-            "total": t.total,
-        }
-        values["content_hash"] = content_hash({**values, "invoice": inv["number"]}, body)
-        return dict(await inv_repo.insert_credit_note(conn, values))
-
-
-async def _credit_totals(conn: Connection, inv: Any, note: CreditNoteIn) -> Totals:
-    """Totals of a credit note, checked against the invoice's VAT rates and what is left."""
-    rates = {r["vat_rate"] for r in await inv_repo.lines(conn, [inv["id"]])}
-    lines = [Line("one_off", ln.description, ln.amount, ln.vat_rate) for ln in note.lines]
-    if bad := {ln.vat_rate for ln in lines} - rates:
-        raise BillingError(f"VAT rates {sorted(map(str, bad))} do not appear on the invoice")
-    t = totals(lines)
-    if t.subtotal + await inv_repo.credited(conn, inv["id"]) > inv["subtotal"]:
-        raise BillingError("credit notes would exceed the invoice's subtotal")
-    return t
-
-
-async def _number(conn: Connection, series: str) -> str:
-    """The next gapless number of a series in the seller's current year, e.g. INV-2026-000001."""
-    at = await conn.fetchval("SELECT now()")
-    year = at.astimezone(ZoneInfo(SELLER_TIMEZONE)).year
-    return f"{series}-{year}-{await inv_repo.next_number(conn, series, year):06d}"
-
-
 async def get_invoice(pool: Pool, invoice_id: int, tenant_id: str | None = None) -> dict[str, Any]:
     """An invoice with its lines; NotFound when it belongs to another tenant."""
     async with pool.acquire() as conn:
-        inv = await _invoice(conn, invoice_id)
+        inv = await load_invoice(conn, invoice_id)
         if tenant_id is not None and inv["tenant_id"] != tenant_id:
             raise NotFound(f"invoice {invoice_id} not found")
         rows = await inv_repo.lines(conn, [invoice_id])
@@ -259,7 +136,8 @@ async def list_invoices(
         return [dict(r) for r in await inv_repo.invoices(conn, period, tenant_id, status)]
 
 
-async def _invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> Any:
+async def load_invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> Any:
+    """An invoice header (FOR UPDATE when lock); NotFound if absent."""
     inv = await inv_repo.invoice(conn, invoice_id, lock=lock)
     if inv is None:
         raise NotFound(f"invoice {invoice_id} not found")

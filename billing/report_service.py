@@ -7,6 +7,7 @@ from typing import Any
 
 from billing import documents, invoice_service, revenue
 from billing import invoice_repository as inv_repo
+from billing import report_repository as report_repo
 from billing.errors import BillingError
 from billing.models import Period
 from servitize.db import Pool
@@ -45,7 +46,7 @@ async def revenue_report(
     statuses = [*ISSUED, "draft"] if include_drafts else ISSUED
     async with pool.acquire() as conn:
         # the month before the range is read so the first month's movement is real
-        rows = await inv_repo.recurring_revenue(
+        rows = await report_repo.recurring_revenue(
             conn, str(first.previous()), str(last), tenant_id, statuses
         )
     amounts: dict[tuple[str, str], int] = {}

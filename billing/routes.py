@@ -11,7 +11,7 @@ from api import problems as p
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
-from billing import invoice_service, report_service, service
+from billing import invoice_service, lifecycle, report_service, service
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.models import Period
 from billing.schemas import (
@@ -157,21 +157,21 @@ async def get_invoice(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
 async def finalize(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> Any:
     """Issue a draft: number and content hash; it never changes afterwards."""
     _provider(who)
-    return await _call(invoice_service.finalize(pool, invoice_id))
+    return await _call(lifecycle.finalize(pool, invoice_id))
 
 
 @router.post("/invoices/{invoice_id}/void", status_code=204, responses=p.WRITE)
 async def void(invoice_id: InvoiceId, body: VoidIn, pool: PoolDep, who: Finance) -> None:
     """Void a finalized invoice."""
     _provider(who)
-    await _call(invoice_service.void(pool, invoice_id, body.reason))
+    await _call(lifecycle.void(pool, invoice_id, body.reason))
 
 
 @router.post("/invoices/{invoice_id}/paid", status_code=204, responses=p.WRITE)
 async def paid(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> None:
     """Record payment."""
     _provider(who)
-    await _call(invoice_service.mark_paid(pool, invoice_id))
+    await _call(lifecycle.mark_paid(pool, invoice_id))
 
 
 @router.post(
@@ -185,7 +185,7 @@ async def credit_note(
 ) -> Any:
     """Correct an issued invoice with a credit note that references it."""
     _provider(who)
-    return await _call(invoice_service.credit_note(pool, invoice_id, body))
+    return await _call(lifecycle.credit_note(pool, invoice_id, body))
 
 
 @router.get("/invoices/{invoice_id}/pdf", responses=p.READ)

@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import date
 
-from billing import invoice_service, report_service, service
+from billing import invoice_service, lifecycle, report_service, service
 from billing.models import Period
 from billing.schemas import PlanIn
 from servitize.db import Pool
@@ -58,7 +58,7 @@ async def test_period_csv_and_invoice_pdf(pool: Pool) -> None:
     await subscribed(pool, "acme", ["r1", "r2"], OCT1, SIMPLE)
     await invoice_service.run_period(pool, NOV)
     [inv] = await invoice_service.list_invoices(pool, str(NOV), "acme")
-    done = await invoice_service.finalize(pool, inv["id"])
+    done = await lifecycle.finalize(pool, inv["id"])
     rows = list(csv.DictReader(io.StringIO(await report_service.period_csv(pool, NOV))))
     assert [(r["number"], r["kind"], r["amount"]) for r in rows] == [
         (done["number"], "recurring", "60000")

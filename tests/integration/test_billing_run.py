@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from billing import invoice_service, service
+from billing import invoice_service, lifecycle, service
 from billing.errors import BillingError, InvoiceStateError
 from billing.models import Period
 from billing.schemas import CreditNoteIn, CreditNoteLineIn, SubscriptionIn, TierIn
@@ -91,9 +91,9 @@ async def test_finalized_invoice_is_immutable_in_the_database(pool: Pool) -> Non
     await subscribed(pool, "acme", ["r1"])
     await invoice_service.run_period(pool, NOV)
     inv = await one_invoice(pool, "acme")
-    done = await invoice_service.finalize(pool, int(inv["id"]))
+    done = await lifecycle.finalize(pool, int(inv["id"]))
     assert done["status"] == "finalized" and done["number"].startswith("INV-")
-    assert await invoice_service.verify(pool, done["id"])
+    assert await lifecycle.verify(pool, done["id"])
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.ObjectNotInPrerequisiteStateError):
             await conn.execute("UPDATE billing_invoices SET total = 1 WHERE id = $1", done["id"])
@@ -107,10 +107,10 @@ async def test_finalized_invoice_is_immutable_in_the_database(pool: Pool) -> Non
     assert (rerun.drafts, rerun.skipped_issued) == (0, 1)
     assert (await one_invoice(pool, "acme"))["content_hash"] == done["content_hash"]
     with pytest.raises(InvoiceStateError):
-        await invoice_service.finalize(pool, done["id"])
-    await invoice_service.mark_paid(pool, done["id"])
+        await lifecycle.finalize(pool, done["id"])
+    await lifecycle.mark_paid(pool, done["id"])
     with pytest.raises(InvoiceStateError):
-        await invoice_service.void(pool, done["id"], "too late")
+        await lifecycle.void(pool, done["id"], "too late")
 
 
 async def test_gapless_numbers_under_concurrent_finalization(pool: Pool) -> None:
@@ -119,7 +119,7 @@ async def test_gapless_numbers_under_concurrent_finalization(pool: Pool) -> None
         await subscribed(pool, t, [f"{t}-r"])
     await invoice_service.run_period(pool, NOV)
     ids = [int(i["id"]) for i in await invoice_service.list_invoices(pool, str(NOV))]
-    done = await asyncio.gather(*(invoice_service.finalize(pool, i) for i in ids))
+    done = await asyncio.gather(*(lifecycle.finalize(pool, i) for i in ids))
     year = done[0]["finalized_at"].astimezone().year
     numbers = sorted(d["number"] for d in done)
     assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, 7)]
@@ -134,9 +134,9 @@ async def test_credit_note_references_invoice_and_is_bounded(pool: Pool) -> None
         lines=[CreditNoteLineIn(description="goodwill", amount=1000, vat_rate=Decimal("0.06"))],
     )
     with pytest.raises(InvoiceStateError):
-        await invoice_service.credit_note(pool, int(inv["id"]), note)
-    await invoice_service.finalize(pool, int(inv["id"]))
-    cn = await invoice_service.credit_note(pool, int(inv["id"]), note)
+        await lifecycle.credit_note(pool, int(inv["id"]), note)
+    await lifecycle.finalize(pool, int(inv["id"]))
+    cn = await lifecycle.credit_note(pool, int(inv["id"]), note)
     # 1000 + 6 % VAT = 1060
     assert (cn["subtotal"], cn["vat"], cn["total"]) == (1000, 60, 1060)
     assert cn["number"].endswith("-000001") and cn["invoice_id"] == inv["id"]
@@ -149,7 +149,7 @@ async def test_credit_note_references_invoice_and_is_bounded(pool: Pool) -> None
         ],
     )
     with pytest.raises(BillingError, match="exceed"):
-        await invoice_service.credit_note(pool, int(inv["id"]), too_much)
+        await lifecycle.credit_note(pool, int(inv["id"]), too_much)
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.ObjectNotInPrerequisiteStateError):
             await conn.execute("UPDATE billing_credit_notes SET total = 0")
@@ -161,7 +161,7 @@ async def test_late_usage_goes_on_the_next_invoice_naming_its_month(pool: Pool) 
     await events(pool, "r1", [nov + timedelta(hours=i) for i in range(70)], "inspection_completed")
     await invoice_service.run_period(pool, NOV)
     inv = await one_invoice(pool, "acme")
-    await invoice_service.finalize(pool, int(inv["id"]))
+    await lifecycle.finalize(pool, int(inv["id"]))
     # 5 more November inspections arrive in December: included 60, billed 70 -> 5 more x 500
     await events(
         pool, "r1", [nov + timedelta(hours=100 + i) for i in range(5)], "inspection_completed"
@@ -173,7 +173,7 @@ async def test_late_usage_goes_on_the_next_invoice_naming_its_month(pool: Pool) 
     assert len(late) == 1 and late[0]["amount"] == 2500 and late[0]["usage_period"] == "2026-11"
     assert "2026-11" in late[0]["description"]
     # once December is issued, the same late events are not billed again in January
-    await invoice_service.finalize(pool, int(dec["id"]))
+    await lifecycle.finalize(pool, int(dec["id"]))
     await invoice_service.run_period(pool, Period(2027, 1))
     [jan] = await invoice_service.list_invoices(pool, "2027-01", "acme")
     jan_lines = (await invoice_service.get_invoice(pool, int(jan["id"])))["lines"]
@@ -211,3 +211,27 @@ async def test_upgrade_mid_month_and_stale_draft_removed(pool: Pool) -> None:
         )
     with pytest.raises(BillingError, match="outside subscription"):
         await service.add_device(pool, sub, "r1", date(2026, 11, 20))
+
+
+async def test_period_finalization_races_stay_gapless(pool: Pool) -> None:
+    tenants = [f"p{i}" for i in range(5)]
+    for t in tenants:
+        await subscribed(pool, t, [f"{t}-r"])
+    await invoice_service.run_period(pool, NOV)
+    one = (await invoice_service.list_invoices(pool, str(NOV), "p3"))[0]["id"]
+    # two whole-period finalizations and a single one at once: every invoice once, no gaps
+    results = await asyncio.gather(
+        lifecycle.finalize_period(pool, NOV),
+        lifecycle.finalize_period(pool, NOV),
+        lifecycle.finalize(pool, one),
+        return_exceptions=True,
+    )
+    issued = await invoice_service.list_invoices(pool, str(NOV), status="finalized")
+    year = issued[0]["finalized_at"].astimezone().year
+    assert sorted(i["number"] for i in issued) == [f"INV-{year}-{n:06d}" for n in range(1, 6)]
+    periods = [r for r in results if isinstance(r, list)]
+    assert sum(len(r) for r in periods) + (not isinstance(results[2], BaseException)) == 5
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT last_value FROM billing_number_counters") == 5
+    # a rerun finalizes nothing more
+    assert await lifecycle.finalize_period(pool, NOV) == []

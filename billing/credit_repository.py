@@ -1,0 +1,48 @@
+"""Credit note SQL. Never commits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from servitize.db import Connection
+
+
+async def credited(conn: Connection, invoice_id: int) -> int:
+    """Subtotal already credited against an invoice."""
+    value: int = await conn.fetchval(
+        "SELECT coalesce(sum(subtotal), 0)::bigint FROM billing_credit_notes WHERE invoice_id = $1",
+        invoice_id,
+    )
+    return value
+
+
+async def insert_credit_note(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
+    """Store a credit note and return it."""
+    row = await conn.fetchrow(
+        """INSERT INTO billing_credit_notes
+           (invoice_id, number, reason, currency, lines, subtotal, vat, total, content_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
+        values["invoice_id"],
+        values["number"],
+        values["reason"],
+        values["currency"],
+        json.loads(json.dumps(values["lines"], default=str)),
+        values["subtotal"],
+        values["vat"],
+        values["total"],
+        values["content_hash"],
+    )
+    assert row is not None
+    return row
+
+
+async def credit_notes(conn: Connection, invoice_id: int | None) -> list[asyncpg.Record]:
+    """Credit notes, of one invoice or all."""
+    return await conn.fetch(
+        """SELECT * FROM billing_credit_notes WHERE $1::bigint IS NULL OR invoice_id = $1
+           ORDER BY id""",
+        invoice_id,
+    )
