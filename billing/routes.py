@@ -128,12 +128,15 @@ async def cancel(sub_id: SubId, body: Cancel, pool: PoolDep, who: Finance) -> No
 async def run(body: RunRequest, pool: PoolDep, who: Finance) -> Any:
     """Create or regenerate a period's drafts (idempotent; issued invoices stay)."""
     _provider(who)
-    period = await _call(_parse(body.period))
-    return await _call(invoice_service.run_period(pool, period, body.tenant_ids))
+    return await _call(invoice_service.run_period(pool, _period(body.period), body.tenant_ids))
 
 
-async def _parse(text: str) -> Period:
-    return Period.parse(text)
+def _period(text: str) -> Period:
+    """A YYYY-MM period, or 422 saying what is expected."""
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 @router.get("/invoices", response_model=list[InvoiceOut], responses=p.READ)
@@ -200,7 +203,7 @@ async def period_csv(
     period: Annotated[str, Path(pattern=PERIOD)], pool: PoolDep, who: Reader
 ) -> Response:
     """Every line of the period's live invoices as CSV (a tenant key: its own)."""
-    text = await report_service.period_csv(pool, Period.parse(period), who.tenant_id)
+    text = await report_service.period_csv(pool, _period(period), who.tenant_id)
     return Response(text, media_type="text/csv; charset=utf-8")
 
 
@@ -214,7 +217,5 @@ async def revenue(
 ) -> Any:
     """Recurring revenue per month, plan and tenant, with MRR movement."""
     return await _call(
-        report_service.revenue_report(
-            pool, Period.parse(first), Period.parse(last), who.tenant_id, drafts
-        )
+        report_service.revenue_report(pool, _period(first), _period(last), who.tenant_id, drafts)
     )
