@@ -82,6 +82,7 @@ async def _run(args: argparse.Namespace) -> int:
             await migrate.migrate(conn, settings)
             path = await active_path(conn)
         log.info("storage path: %s", path.value)
+        await _register_fleet(pool)
         ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event())
         await _run_parts(ctx, args.duration)
     finally:
@@ -89,6 +90,16 @@ async def _run(args: argparse.Namespace) -> int:
         if broker:
             broker.stop()
     return 0
+
+
+async def _register_fleet(pool: db.Pool) -> None:
+    """Register the simulated fleet before ingest starts, so its first messages are known."""
+    if importlib.util.find_spec("simulators.service") is None:
+        return
+    from simulators.fleet import fleet
+    from simulators.service import register_fleet
+
+    await register_fleet(pool, fleet("demo", 1))
 
 
 async def _run_parts(ctx: DemoContext, duration: float) -> None:
