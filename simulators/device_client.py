@@ -63,6 +63,7 @@ class DeviceClient:
         self._wake = asyncio.Event()
         self._client: aiomqtt.Client | None = None
         self._silent_until = 0.0
+        self._dead = False
         self._jitter = random.Random(device_id)
 
     def send_reading(self, reading: dict[str, Any]) -> None:
@@ -85,6 +86,7 @@ class DeviceClient:
         client = self._client
         sock = client._client.socket() if client is not None else None
         if isinstance(sock, socket.socket):
+            self._dead = True  # publish nothing more on this connection while it goes down
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -118,7 +120,7 @@ class DeviceClient:
             b.host, b.port, username=b.username, password=b.password, identifier=self.device_id,
             will=will, keepalive=self.keepalive_s, clean_session=True, timeout=10,
         ) as client:  # fmt: skip
-            self._client = client
+            self._client, self._dead = client, False
             try:
                 await client.publish(status_topic(self.device_id), b"online", qos=1, retain=True)
                 self.stats.connects += 1
@@ -144,6 +146,9 @@ class DeviceClient:
 
     async def _send_loop(self, client: aiomqtt.Client) -> None:
         while True:
+            if self._dead:
+                await asyncio.sleep(0.05)  # the watcher is about to see the connection end
+                continue
             if not self.buffer:
                 self._wake.clear()
                 await self._wake.wait()

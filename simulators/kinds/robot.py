@@ -16,7 +16,7 @@ LOW_BATTERY_PCT = 20.0
 # A patrol only starts with enough charge to finish it.
 START_BATTERY_PCT = 60.0
 DWELL_S = 40.0  # camera pan/tilt and IR capture at one checkpoint
-HOTSPOT_C = 40.0  # IR rise above ambient counted as a defect (DL/T 664 "serious" is ~ +35 K)
+RESCUE_S = 3600.0  # time for staff to notice a stranded robot and carry it home
 
 
 class RobotModel(KindModel):
@@ -74,6 +74,7 @@ class RobotModel(KindModel):
         self.next_start = self._slot_after(start_s)
         self.cp_idx, self.dwell, self.hot = 0, 0.0, 0.0
         self.patrol_t0, self.defects = 0.0, 0
+        self.stranded_since = 0.0
 
     def _slot_after(self, t: float) -> float:
         return math.ceil((t - self.offset_s) / self.period_s) * self.period_s + self.offset_s
@@ -105,6 +106,9 @@ class RobotModel(KindModel):
     ) -> tuple[bool, bool, bool]:
         if self.phase == DOCK:
             return False, self._dock(now, dt), False
+        if self.soc <= 0.0:
+            self._stranded(now, events)
+            return False, False, False
         moving = self.dwell <= 0
         self.soc = max(0.0, self.soc - (self.drain_move if moving else 0.006) * dt * drain)
         if not moving:
@@ -149,7 +153,16 @@ class RobotModel(KindModel):
         if self.pos >= self.route_m or self.pos <= 0:
             self._finish(now, events, completed=False)
 
-    def _finish(self, now: float, events: list[SimEvent], *, completed: bool) -> None:
+    def _stranded(self, now: float, events: list[SimEvent]) -> None:
+        """A flat battery stops the robot in the yard until staff carry it to the dock."""
+        self.stranded_since = self.stranded_since or now
+        if now - self.stranded_since >= RESCUE_S:
+            self.stranded_since = 0.0
+            self._finish(now, events, completed=False, reason="battery_depleted")
+
+    def _finish(
+        self, now: float, events: list[SimEvent], *, completed: bool, reason: str = "low_battery"
+    ) -> None:
         attrs: dict[str, object] = {
             "checkpoints_visited": self.cp_idx,
             "checkpoints_total": len(self.cp_pos),
@@ -158,7 +171,7 @@ class RobotModel(KindModel):
             "completed": completed,
         }
         if not completed:
-            attrs["aborted_reason"] = "low_battery"
+            attrs["aborted_reason"] = reason
         events.append(SimEvent(round(now * 1000), "inspection_completed", attrs=attrs))
         self.phase, self.pos = DOCK, 0.0
 
