@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from billing import credit_repository as credit_repo
 from billing import invoice_repository as inv_repo
-from billing.errors import BillingError, InvoiceStateError
+from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_math import Totals, content_hash, totals
 from billing.invoice_service import CHUNK
 from billing.invoice_service import load_invoice as _invoice
@@ -174,3 +174,14 @@ async def _number(conn: Connection, series: str) -> str:
     """The next gapless number of a series in the seller's current year, e.g. CN-2026-000001."""
     _, year = await _year(conn)
     return f"{series}-{year}-{await inv_repo.reserve_numbers(conn, series, year, 1):06d}"
+
+
+async def list_credit_notes(
+    pool: Pool, invoice_id: int, tenant_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Credit notes of an invoice (NotFound for another tenant's invoice)."""
+    async with pool.acquire() as conn:
+        inv = await _invoice(conn, invoice_id)
+        if tenant_id is not None and inv["tenant_id"] != tenant_id:
+            raise NotFound(f"invoice {invoice_id} not found")
+        return [dict(r) for r in await credit_repo.credit_notes(conn, invoice_id)]

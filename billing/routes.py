@@ -191,6 +191,21 @@ async def credit_note(
     return await _call(lifecycle.credit_note(pool, invoice_id, body))
 
 
+@router.get(
+    "/invoices/{invoice_id}/credit-notes", response_model=list[CreditNoteOut], responses=p.READ
+)
+async def credit_notes(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
+    """Credit notes issued against an invoice."""
+    return await _call(lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id))
+
+
+@router.get("/invoices/{invoice_id}/verify", responses=p.READ)
+async def verify(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
+    """Whether an issued invoice still matches its stored content hash."""
+    await _visible_invoice(pool, who, invoice_id)
+    return {"id": invoice_id, "intact": await lifecycle.verify(pool, invoice_id)}
+
+
 @router.get("/invoices/{invoice_id}/pdf", responses=p.READ)
 async def invoice_pdf(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Response:
     """The invoice as PDF."""

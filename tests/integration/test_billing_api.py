@@ -55,6 +55,11 @@ async def test_billing_api_life_cycle_and_isolation(pool: Pool) -> None:
         }
         cn = await c.post(f"{B}/invoices/{mine}/credit-notes", json=note, headers=fin)
         assert cn.status_code == 201 and cn.json()["total"] == 530
+        notes = (await c.get(f"{B}/invoices/{mine}/credit-notes", headers=acme)).json()
+        assert [n["number"] for n in notes] == [cn.json()["number"]]
+        assert (await c.get(f"{B}/invoices/{theirs}/credit-notes", headers=acme)).status_code == 404
+        check = (await c.get(f"{B}/invoices/{mine}/verify", headers=acme)).json()
+        assert check == {"id": mine, "intact": True}
         pdf = await c.get(f"{B}/invoices/{mine}/pdf", headers=acme)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         csv_text = (await c.get(f"{B}/periods/2026-11/lines.csv", headers=acme)).text

@@ -108,6 +108,12 @@ async def test_finalized_invoice_is_immutable_in_the_database(pool: Pool) -> Non
     assert (await one_invoice(pool, "acme"))["content_hash"] == done["content_hash"]
     with pytest.raises(InvoiceStateError):
         await lifecycle.finalize(pool, done["id"])
+    # someone with the power to bypass the triggers edits a line: the stored hash notices
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("ALTER TABLE billing_invoice_lines DISABLE TRIGGER USER")
+        await conn.execute("UPDATE billing_invoice_lines SET amount = amount + 1")
+        await conn.execute("ALTER TABLE billing_invoice_lines ENABLE TRIGGER USER")
+    assert not await lifecycle.verify(pool, done["id"])
     await lifecycle.mark_paid(pool, done["id"])
     with pytest.raises(InvoiceStateError):
         await lifecycle.void(pool, done["id"], "too late")
