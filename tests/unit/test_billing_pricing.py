@@ -218,3 +218,17 @@ def test_sla_credit_line_is_share_of_recurring() -> None:
     lines = price_subscription(terms(plan, *whole(3)), NOV, {}, Decimal("98.2"))
     assert [(ln.kind, ln.amount) for ln in lines] == [("recurring", 90000), ("sla_credit", -22500)]
     assert "98.200 %" in lines[1].description
+
+
+def test_charge_models_describe_the_tiers_they_used() -> None:
+    from billing.charge_models import charge_model
+
+    assert charge_model("graduated").describe(11, TIERS) == [
+        {"up_to": 10, "devices": 10, "unit_price": "10000"},
+        {"up_to": 50, "devices": 1, "unit_price": "8000"},
+    ]
+    assert charge_model("volume").describe(51, TIERS) == [
+        {"up_to": None, "devices": 51, "unit_price": "6000"}
+    ]
+    assert charge_model("flat").monthly_price(0, (Tier(None, Decimal(5), Decimal(100)),)) == 0
+    assert charge_model("flat").monthly_price(2, (Tier(None, Decimal(5), Decimal(100)),)) == 110
