@@ -1,0 +1,24 @@
+"""`python -m bench`: run every benchmark module in turn (each prints its own table)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+BENCHES = ("bench.ingest", "bench.detect", "bench.billing", "bench.api")
+
+
+def main() -> int:
+    """Run each available benchmark as its own process; returns the worst exit code."""
+    worst = 0
+    for name in BENCHES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        print(f"\n## {name}\n", flush=True)
+        worst = max(worst, subprocess.call([sys.executable, "-m", name]))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
