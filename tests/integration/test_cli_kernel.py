@@ -1,0 +1,53 @@
+"""The kernel subcommands as a user runs them: migrate, doctor, and refusing an old schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests import services
+
+
+def _servitize(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "servitize.cli", *args],
+        env=dict(os.environ, SERVITIZE_STORAGE="postgresql", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_migrate_doctor_and_unmigrated_refusal(pg_server: str, broker_url: str) -> None:
+    url = await services.create_database(pg_server)
+    try:
+        refused = _servitize("ingest", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
+        assert refused.returncode == 2
+        assert "run `servitize migrate`" in refused.stderr
+        sick = _servitize("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
+        assert sick.returncode == 1 and "BAD schema" in sick.stdout
+        first = _servitize("migrate", SERVITIZE_DATABASE_URL=url)
+        again = _servitize("migrate", SERVITIZE_DATABASE_URL=url)
+        assert first.returncode == 0 and "storage path: postgresql" in first.stdout
+        assert "none (up to date)" in again.stdout
+        ok = _servitize("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
+        assert ok.returncode == 0, ok.stdout
+        assert "storage path  postgresql" in ok.stdout and "ok  broker" in ok.stdout
+    finally:
+        await services.drop_database(pg_server, url)
+
+
+def test_missing_database_url_says_what_to_do() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SERVITIZE_DATABASE_URL"}
+    out = subprocess.run(
+        [sys.executable, "-m", "servitize.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+    )
+    assert out.returncode == 2 and "SERVITIZE_DATABASE_URL is not set" in out.stderr
