@@ -10,8 +10,42 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+async def _train(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from analytics.modelstore import train
+    from servitize import db
+    from servitize.settings import get_settings
+
+    try:
+        start, end = datetime.fromisoformat(args.start), datetime.fromisoformat(args.end)
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            raise ValueError("--from and --to need UTC offsets and --from < --to")
+    except ValueError as exc:
+        print(f"servitize train: {exc}", file=sys.stderr)
+        return 2
+    pool = await db.create_pool(db.database_url(get_settings()), max_size=2)
+    try:
+        done = await train(pool, args.device_type, start, end)
+    except ValueError as exc:
+        print(f"servitize train: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await pool.close()
+    print(
+        f"trained {done.device_type} model v{done.version} on {done.samples} rows of "
+        f"{done.devices} devices; flag threshold {done.threshold:.3f} (now active)"
+    )
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add evaluate (nab, simulators)."""
+    """Add evaluate (nab, simulators) and train."""
+    t = sub.add_parser("train", help="train the multivariate model of a device type")
+    t.add_argument("--type", required=True, dest="device_type")
+    t.add_argument("--from", dest="start", required=True, help="training window start (ISO 8601)")
+    t.add_argument("--to", dest="end", required=True, help="training window end (ISO 8601)")
+    t.set_defaults(handler=_train)
     p = sub.add_parser("evaluate", help="score the detectors on NAB or simulator ground truth")
     esub = p.add_subparsers(dest="evaluate_command", required=True)
     q = esub.add_parser("nab", help="NAB v1.1 normalised scores beside the published table")

@@ -18,10 +18,12 @@ import numpy as np
 
 from analytics import feed, lifecycle
 from analytics import repository as repo
+from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.rules import SEVERITIES
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
 from analytics.models import DeviceRef
+from analytics.modelstore import active_models
 from analytics.notify import run_notifier
 from analytics.pipeline import DevicePipeline, Finding, hold_for
 from servitize.db import Connection, Pool, transaction
@@ -47,6 +49,7 @@ class Detector:
     intervals: dict[str, int] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
+    models: dict[str, MultivariateModel] = field(default_factory=dict)
     cursor: feed.Cursor = field(init=False)
     alerts_written: int = 0
 
@@ -63,6 +66,7 @@ class Detector:
 
     async def start(self) -> None:
         """Load the registry and checkpoint, rebuild state from history and open alerts."""
+        self.models = await active_models(self.pool)
         async with transaction(self.pool) as conn:
             await self._load_registry(conn)
             await self.cursor.load(conn)
@@ -83,7 +87,12 @@ class Detector:
             ref = self.refs[device_id]
             units = self.units.get(ref.device_type, {})
             self.pipelines[device_id] = DevicePipeline(
-                device_id, ref.device_type, units, self.config
+                device_id,
+                ref.device_type,
+                units,
+                self.config,
+                reporting_interval_s=self.intervals.get(ref.device_type, 0),
+                model=self.models.get(ref.device_type),
             )
         return self.pipelines[device_id]
 

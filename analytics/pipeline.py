@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from analytics import catalog, describe
+from analytics.detectors.multivariate import MultivariateModel, carry_forward
 from analytics.detectors.rules import SEVERITIES, Condition, SlopeRule, ThresholdRule
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import (
@@ -81,16 +82,72 @@ class DevicePipeline:
     trackers: dict[str, Tracker] = field(default_factory=dict)
     # device time of the last reading that satisfied the type's context driver (rain)
     context_ts: float = -np.inf
+    model: MultivariateModel | None = None
+    model_tail: F | None = None
 
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
         found: list[Finding] = []
         for metric, (ts, values) in batch.items():
             found += self.judge(metric, ts, values)
+        if self.model is not None:
+            found += self._model(batch)
         muted = self._coincident(found) | self._explained(batch, found)
         for key in muted:
             self.trackers[key].muted = True
         return [f for f in found if f.rule not in muted]
+
+    def _model(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
+        """Score the batch with the type's multivariate model (windows span batches)."""
+        model = self.model
+        assert model is not None
+        times = np.unique(np.concatenate([ts for ts, _ in batch.values()]))
+        rows = np.full((len(times), len(model.metrics)), np.nan)
+        for j, metric in enumerate(model.metrics):
+            if metric in batch:
+                ts, values = batch[metric]
+                rows[np.searchsorted(times, ts), j] = values
+        start = self.model_tail[-1] if self.model_tail is not None else None
+        rows = carry_forward(rows, start)
+        joined = rows if self.model_tail is None else np.concatenate([self.model_tail, rows])
+        self.model_tail = joined[-(model.window - 1) :]
+        if len(joined) < model.window:
+            return []
+        scores, flags = model.score_rows(joined)
+        ts = times[len(times) - len(scores) :]
+        scores, flags = scores[-len(ts) :], flags[-len(ts) :]
+        n = len(ts)
+        sev = np.full(n, SEVERITIES.index("warning"), np.int64)
+        cond = Condition(flags, ~flags, sev, scores, np.full(n, model.threshold), scores)
+        sig = self.trackers.setdefault("model:multivariate", Tracker(DETECTOR_HOLD_S)).process(
+            ts, cond
+        )
+        if sig is None:
+            return []
+        i = sig.peak_index
+        value = float(scores[i]) if i is not None else None
+        version = model.meta.get("version", "?")
+        text = (
+            f"multivariate model v{version} score {value:.3f} > {model.threshold:.3f} "
+            f"over {len(model.metrics)} metrics"
+            if value is not None
+            else ""
+        )
+        ev = {"value": value, "threshold": model.threshold, "score": value, "version": version}
+        return [
+            Finding(
+                "model:multivariate",
+                "model",
+                None,
+                "warning",
+                sig,
+                value,
+                model.threshold,
+                value,
+                text,
+                ev,
+            )
+        ]
 
     def _explained(self, batch: dict[str, tuple[F, F]], found: list[Finding]) -> set[str]:
         """Openings that the device type's context (e.g. recent rain) explains."""

@@ -1,0 +1,108 @@
+"""Train, store and load the multivariate models (one active version per device type)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from analytics import catalog
+from analytics.detectors.multivariate import MultivariateModel
+from servitize.db import Connection, Pool, transaction
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    """What `servitize train` reports."""
+
+    device_type: str
+    version: int
+    samples: int
+    devices: int
+    threshold: float
+
+
+def align(
+    rows: list[tuple[float, str, float]], metrics: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times, matrix) of one device's readings aligned by timestamp (NaN = not reported)."""
+    times = np.array(sorted({r[0] for r in rows}))
+    col = {m: i for i, m in enumerate(metrics)}
+    out = np.full((len(times), len(metrics)), np.nan)
+    where = {t: i for i, t in enumerate(times.tolist())}
+    for t, metric, value in rows:
+        if metric in col:
+            out[where[t], col[metric]] = value
+    return times, out
+
+
+async def type_metrics(conn: Connection, device_type: str) -> tuple[str, ...]:
+    """The metrics the model of a type uses: its catalog minus the unwatched ones."""
+    rows = await conn.fetch(
+        "SELECT metric FROM device_type_metrics WHERE device_type_id = $1 ORDER BY metric",
+        device_type,
+    )
+    return tuple(r["metric"] for r in rows if catalog.watched(device_type, r["metric"]))
+
+
+async def train(pool: Pool, device_type: str, start: datetime, end: datetime) -> TrainedModel:
+    """Fit a model on the type's stored readings in [start, end) and make it the active one."""
+    async with pool.acquire() as conn:
+        metrics = await type_metrics(conn, device_type)
+        if not metrics:
+            raise ValueError(f"unknown device type {device_type!r} (or no metrics)")
+        data = await conn.fetch(
+            "SELECT t.device_id, extract(epoch FROM t.ts)::float8 AS t, t.metric, t.value "
+            "FROM telemetry t JOIN devices d ON d.id = t.device_id WHERE d.device_type_id = $1 "
+            "AND t.ts >= $2 AND t.ts < $3 AND t.flags = 0 ORDER BY t.device_id, t.ts",
+            device_type,
+            start,
+            end,
+        )
+    per_device: dict[str, list[tuple[float, str, float]]] = {}
+    for r in data:
+        per_device.setdefault(r["device_id"], []).append((r["t"], r["metric"], r["value"]))
+    matrices = [align(rows, metrics)[1] for rows in per_device.values()]
+    model = MultivariateModel.fit(metrics, matrices)
+    samples = sum(len(m) for m in matrices)
+    async with transaction(pool) as conn:
+        version = await _save(conn, device_type, model, start, end, samples)
+    return TrainedModel(device_type, version, samples, len(matrices), model.threshold)
+
+
+async def _save(
+    conn: Connection,
+    device_type: str,
+    model: MultivariateModel,
+    start: datetime,
+    end: datetime,
+    samples: int,
+) -> int:
+    version: int = await conn.fetchval(
+        "SELECT coalesce(max(version), 0) + 1 FROM analytics_models WHERE device_type_id = $1",
+        device_type,
+    )
+    model.meta.update(version=version, trained_from=start.isoformat(), trained_to=end.isoformat())
+    await conn.execute(
+        "UPDATE analytics_models SET active = false WHERE device_type_id = $1", device_type
+    )
+    await conn.execute(
+        "INSERT INTO analytics_models (device_type_id, version, kind, trained_from, trained_to, "
+        "samples, params, blob) VALUES ($1, $2, 'isolation_forest', $3, $4, $5, $6, $7)",
+        device_type,
+        version,
+        start,
+        end,
+        samples,
+        {"metrics": list(model.metrics), "window": model.window, "threshold": model.threshold},
+        model.dumps(),
+    )
+    return version
+
+
+async def active_models(pool: Pool) -> dict[str, MultivariateModel]:
+    """The active model of every device type that has one."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT device_type_id, blob FROM analytics_models WHERE active")
+    return {r["device_type_id"]: MultivariateModel.loads(r["blob"]) for r in rows}
