@@ -19,6 +19,7 @@ from simulators.faults import FaultPlanner
 from simulators.fleet import Fleet, fleet
 from simulators.generate import Span
 from simulators.labels import RunInfo, write_labels
+from simulators.publisher import PublishError
 from simulators.stream import CHUNK_MS
 
 MODES = ("accelerated", "offline", "realtime", "fleet")
@@ -93,9 +94,13 @@ async def _simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"servitize simulate: {exc}", file=sys.stderr)
         return 2
-    if args.mode in ("offline", "accelerated"):
-        return await _historical(args, sim_fleet, profile)
-    return await _live(args, sim_fleet, profile)
+    try:
+        if args.mode in ("offline", "accelerated"):
+            return await _historical(args, sim_fleet, profile)
+        return await _live(args, sim_fleet, profile)
+    except (PublishError, ValueError) as exc:
+        print(f"servitize simulate: {exc}", file=sys.stderr)
+        return 1
 
 
 async def _historical(args: argparse.Namespace, sim_fleet: Fleet, profile: Any) -> int:

@@ -130,46 +130,41 @@ class FaultPlanner:
         return out
 
     def _fault(
-        self,
-        spec: DeviceSpec,
-        model: type[KindModel],
-        kind: FaultKind,
-        start_s: float,
+        self, spec: DeviceSpec, model: type[KindModel], kind: FaultKind, start_s: float,
         rng: np.random.Generator,
-    ) -> Fault:
-        interval = _interval(spec)
+    ) -> Fault:  # fmt: skip
+        interval = float(builtin_type(spec.type_id).reporting_interval_s)
         lo, hi = self.profile.durations_s.get(kind, (0.0, 0.0))
         duration = max(float(rng.uniform(lo, hi)), interval)
-        metrics: tuple[str, ...] = ()
-        magnitude, code = 0.0, None
-        sign = float(rng.choice([-1.0, 1.0]))
-        if kind in SENSOR_FAULTS:
-            metric = str(rng.choice(sorted(model.scales)))
-            metrics, scale = (metric,), model.scales[metric]
-            magnitude = _sensor_magnitude(kind, sign, scale, rng)
-            if kind == K.SPIKE:
-                duration = interval * int(rng.integers(1, 4))
-        elif kind == K.OVERHEAT:
-            metrics, magnitude = model.overheat_metrics, float(rng.uniform(30, 60))
-        elif kind == K.BATTERY:
-            metrics, magnitude = ("battery_pct", "battery_voltage_v"), float(rng.uniform(3, 6))
-        elif kind == K.LANDSLIDE:
-            metrics, magnitude = _landslide_metrics(model), float(rng.uniform(2, 10))
+        metrics, magnitude, code = _shape(kind, model, rng)
+        if kind == K.SPIKE:
+            duration = interval * int(rng.integers(1, 4))
         elif kind == K.FAULT_CODE:
-            code = model.fault_codes[int(rng.integers(len(model.fault_codes)))][0]
             duration = interval
-        start_ms = _on_grid(start_s)
+        start_ms = int(start_s) * 1000  # whole seconds, so labels read cleanly
+        end_ms = start_ms + round(duration) * 1000
         seed = int(rng.integers(2**31))
-        return Fault(
-            spec.id,
-            kind,
-            metrics,
-            start_ms,
-            start_ms + round(duration) * 1000,
-            magnitude,
-            seed,
-            code,
-        )
+        return Fault(spec.id, kind, metrics, start_ms, end_ms, magnitude, seed, code)
+
+
+def _shape(
+    kind: FaultKind, model: type[KindModel], rng: np.random.Generator
+) -> tuple[tuple[str, ...], float, str | None]:
+    """Metrics, magnitude and fault code of a new fault."""
+    sign = float(rng.choice([-1.0, 1.0]))
+    if kind in SENSOR_FAULTS:
+        metric = str(rng.choice(sorted(model.scales)))
+        return (metric,), _sensor_magnitude(kind, sign, model.scales[metric], rng), None
+    if kind == K.FAULT_CODE:
+        return (), 0.0, model.fault_codes[int(rng.integers(len(model.fault_codes)))][0]
+    if kind == K.OVERHEAT:  # extra heat, °C
+        return model.overheat_metrics, float(rng.uniform(30, 60)), None
+    if kind == K.BATTERY:  # drain factor
+        return ("battery_pct", "battery_voltage_v"), float(rng.uniform(3, 6)), None
+    if kind == K.LANDSLIDE:  # peak extra velocity, mm/h
+        metrics: tuple[str, ...] = getattr(model, "landslide_metrics", ())
+        return metrics, float(rng.uniform(2, 10)), None
+    return (), 0.0, None
 
 
 def _sensor_magnitude(
@@ -184,17 +179,3 @@ def _sensor_magnitude(
     if kind == K.NOISE:
         return float(rng.uniform(3, 8)) * scale
     return 0.0
-
-
-def _landslide_metrics(model: type[KindModel]) -> tuple[str, ...]:
-    metrics: tuple[str, ...] = getattr(model, "landslide_metrics", ())
-    return metrics
-
-
-def _interval(spec: DeviceSpec) -> float:
-    return float(builtin_type(spec.type_id).reporting_interval_s)
-
-
-def _on_grid(start_s: float) -> int:
-    """Whole seconds, so labels read cleanly."""
-    return int(start_s) * 1000

@@ -53,6 +53,10 @@ async def _aiter(
                 await asyncio.sleep(0)  # let publishers run while a sync source generates
 
 
+class PublishError(RuntimeError):
+    """The broker could not be reached or dropped a publishing connection."""
+
+
 async def publish_fleet(
     mqtt_url: str | MqttUrl,
     messages: Iterable[OutMessage] | AsyncIterable[OutMessage],
@@ -67,41 +71,43 @@ async def publish_fleet(
     stats = PublishStats()
     run_id = uuid.uuid4().hex[:8]  # concurrent runs on one broker must not share client ids
     started = time.perf_counter()
-    queues = [
-        asyncio.Queue[OutMessage | None](maxsize=2 * max_inflight) for _ in range(connections)
-    ]
-
-    async def lane(i: int) -> None:
-        async with aiomqtt.Client(
-            url.host, url.port, username=url.username, password=url.password,
-            identifier=f"{client_prefix}-{run_id}-{i}", max_inflight_messages=max_inflight,
-            max_queued_outgoing_messages=0, timeout=60,
-        ) as client:  # fmt: skip
-            client.pending_calls_threshold = max_inflight + 1  # silence aiomqtt's warning
-            workers = [
-                asyncio.create_task(_worker(client, queues[i], stats)) for _ in range(max_inflight)
-            ]
-            await asyncio.gather(*workers)
-
-    async with asyncio.TaskGroup() as tg:
-        for i in range(connections):
-            tg.create_task(lane(i))
-        last = time.perf_counter()
-        async for message in _aiter(messages):
-            await queues[_lane(message.device_id, connections)].put(message)
-            if on_progress and time.perf_counter() - last > 1.0:
-                last, stats.seconds = time.perf_counter(), time.perf_counter() - started
-                on_progress(stats)
-        for q in queues:
-            for _ in range(max_inflight):
-                await q.put(None)
+    queues = [Lane(maxsize=2 * max_inflight) for _ in range(connections)]
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for i, queue in enumerate(queues):
+                ident = f"{client_prefix}-{run_id}-{i}"
+                tg.create_task(_connection(url, ident, queue, stats, max_inflight))
+            last = time.perf_counter()
+            async for message in _aiter(messages):
+                await queues[_lane(message.device_id, connections)].put(message)
+                if on_progress and time.perf_counter() - last > 1.0:
+                    last, stats.seconds = time.perf_counter(), time.perf_counter() - started
+                    on_progress(stats)
+            for queue in queues:
+                for _ in range(max_inflight):
+                    await queue.put(None)
+    except* (aiomqtt.MqttError, OSError) as group:
+        raise PublishError(f"MQTT broker {url}: {group.exceptions[0]}") from None
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-async def _worker(
-    client: aiomqtt.Client, queue: asyncio.Queue[OutMessage | None], stats: PublishStats
+Lane = asyncio.Queue[OutMessage | None]
+
+
+async def _connection(
+    url: MqttUrl, ident: str, queue: Lane, stats: PublishStats, max_inflight: int
 ) -> None:
+    """One client draining one lane with max_inflight concurrent QoS 1 publishes."""
+    async with aiomqtt.Client(
+        url.host, url.port, username=url.username, password=url.password, identifier=ident,
+        max_inflight_messages=max_inflight, max_queued_outgoing_messages=0, timeout=60,
+    ) as client:  # fmt: skip
+        client.pending_calls_threshold = max_inflight + 1  # silence aiomqtt's warning
+        await asyncio.gather(*(_worker(client, queue, stats) for _ in range(max_inflight)))
+
+
+async def _worker(client: aiomqtt.Client, queue: Lane, stats: PublishStats) -> None:
     while (message := await queue.get()) is not None:
         await client.publish(message.topic, message.payload, qos=1, retain=message.retain)
         stats.messages += 1

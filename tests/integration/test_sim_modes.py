@@ -7,15 +7,19 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from registry import service as registry
 from servitize.cli import main
 from servitize.db import Pool
+from servitize.infra import free_port
 from simulators.accelerated import run_accelerated
 from simulators.faults import DEMO, NONE, FaultPlanner
 from simulators.fleet import Fleet, fleet
 from simulators.generate import Span
 from simulators.labels import RunInfo, read_labels
 from simulators.offline import read_device_csv, run_offline
+from simulators.publisher import PublishError, publish_fleet
 from simulators.service import register_fleet
 from tests.integration.test_sim_support import capture
 
@@ -103,6 +107,18 @@ def test_cli_offline_run_writes_files_and_labels(tmp_path: Path) -> None:
     assert body["start"].startswith("2026-06-01T00:00:00") and body["fault_profile"] == "demo"
 
 
-def test_cli_rejects_bad_input(capsys: object) -> None:
+def test_cli_rejects_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--mode", "offline", "--fleet", "nowhere", "--quiet"]) == 2
     assert main(["simulate", "--mode", "offline", "--faults", "often", "--quiet"]) == 2
+    assert main(["simulate", "--mode", "offline", "--start", "last tuesday", "--quiet"]) == 1
+    nobody = f"mqtt://127.0.0.1:{free_port()}"
+    argv = ["simulate", "--fleet", "small", "--days", "0.05", "--quiet", "--no-register"]
+    assert main([*argv, "--mqtt-url", nobody]) == 1
+    err = capsys.readouterr().err
+    assert "unknown fleet" in err and "unknown fault profile" in err
+    assert "Invalid isoformat" in err and "Connection refused" in err
+
+
+async def test_publish_to_a_missing_broker_is_a_clear_error() -> None:
+    with pytest.raises(PublishError, match="MQTT broker"):
+        await publish_fleet(f"mqtt://127.0.0.1:{free_port()}", [])
