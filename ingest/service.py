@@ -36,6 +36,7 @@ class IngestConfig:
     batch_max_rows: int = 5000
     batch_max_delay_s: float = 0.2
     registry_refresh_s: float = 5.0
+    writers: int = 2
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -48,6 +49,7 @@ class IngestConfig:
             batch_max_rows=settings.ingest_batch_max_rows,
             batch_max_delay_s=settings.ingest_batch_max_delay_ms / 1000,
             registry_refresh_s=settings.ingest_registry_refresh_s,
+            writers=settings.ingest_writers,
             limits=Limits(
                 max_payload_bytes=settings.ingest_max_payload_bytes,
                 max_readings=settings.ingest_max_batch_readings,
@@ -63,10 +65,12 @@ class IngestService:
     def __init__(self, pool: Pool, config: IngestConfig) -> None:
         self.pool, self.config = pool, config
         self.registry = RegistryCache(pool, config.registry_refresh_s)
-        self.writer = BatchWriter(pool, config.client_id)
+        # Several writers let one batch's COPY overlap another's commit; each has its own
+        # counter rows so they never wait on each other there.
+        self.writers = [BatchWriter(pool, f"{config.client_id}#{i}") for i in range(config.writers)]
         self.counters = Counters()
         self.connected = asyncio.Event()
-        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=1)
+        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=config.writers)
         self._pending = Batch()
         self._client: aiomqtt.Client | None = None
         self._generation = 0
@@ -76,7 +80,7 @@ class IngestService:
         """Consume until `stop` is set, then commit and acknowledge what is in hand."""
         await self.registry.load()
         log.info("ingest %s: %d devices known", self.config.client_id, len(self.registry.devices))
-        writer = asyncio.create_task(self._write_loop())
+        writers = [asyncio.create_task(self._write_loop(w)) for w in self.writers]
         helpers = [
             asyncio.create_task(self.registry.run(stop)),
             asyncio.create_task(self._timer(stop)),
@@ -87,8 +91,9 @@ class IngestService:
         with contextlib.suppress(asyncio.CancelledError):
             await consumer
         await self._handoff()
-        await self._queue.put(None)
-        await writer
+        for _ in writers:
+            await self._queue.put(None)
+        await asyncio.gather(*writers)
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
@@ -172,9 +177,14 @@ class IngestService:
             if self._pending.deliveries and age >= self.config.batch_max_delay_s:
                 await self._handoff()
 
-    async def _write_loop(self) -> None:
+    @property
+    def retries(self) -> int:
+        """Database retries so far (all writers)."""
+        return sum(w.retries for w in self.writers)
+
+    async def _write_loop(self, writer: BatchWriter) -> None:
         while (batch := await self._queue.get()) is not None:
-            committed = await self.writer.commit(batch)
+            committed = await writer.commit(batch)
             self._ack(batch)
             self.counters.record(committed.counts, batch)
 

@@ -71,20 +71,14 @@ class BatchWriter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_DELAY_S)
 
-    async def _write(self, batch: Batch, extra: dict[str, int] | None = None) -> Committed:
+    async def _write(self, batch: Batch) -> Committed:
         readings, events = batch.readings(), batch.events()
         counts = batch.counts()
-        for key, value in (extra or {}).items():
-            counts[key] = counts.get(key, 0) + value
         async with transaction(self.pool) as conn:
             new = await repository.insert_readings(conn, readings)
             new_events = await repository.insert_events(conn, events)
             await repository.insert_rejects(conn, batch.rejects())
             last = batch.last_ts()
-            if last:
-                await repository.touch_devices(conn, last)
-            for device_id, online in batch.statuses():
-                await repository.set_status(conn, device_id, online)
             if readings or events:
                 await repository.record_batch(
                     conn, sorted(last), _span(batch), len(readings), len(events)
@@ -97,6 +91,12 @@ class BatchWriter:
                 "batches": 1,
             }
             await repository.add_counters(conn, self.instance, counts)
+            # Row locks on device_status are shared with concurrent writers: take them last,
+            # so they are held only for the moment before COMMIT.
+            for device_id, online in batch.statuses():
+                await repository.set_status(conn, device_id, online)
+            if last:
+                await repository.touch_devices(conn, last)
         return Committed(new, len(readings) - new, new_events, counts)
 
     async def _write_isolated(self, batch: Batch) -> Committed:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Broker-side in-flight window (MQTT receive maximum): unacked messages we hold.
     ingest_max_inflight: int = Field(default=2000, ge=1)
     ingest_registry_refresh_s: float = 5.0
+    # Concurrent write transactions per ingest process (2: one copies while one commits).
+    ingest_writers: int = Field(default=2, ge=1, le=16)
     ingest_max_future_s: int = 300
     ingest_max_payload_bytes: int = 256 * 1024
     ingest_max_batch_readings: int = 1000

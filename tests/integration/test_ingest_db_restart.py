@@ -66,7 +66,7 @@ async def test_database_restart_during_ingest_loses_nothing(
             await asyncio.sleep(2.0)
             await asyncio.to_thread(server.ensure_postgres_running)
             await eventually(lambda: _at_least(pool, 2000), within=60)
-            assert service.writer.retries > 0
+            assert service.retries > 0
         assert await count(pool, "SELECT count(*) FROM telemetry") == 2000
     finally:
         await pool.close()
