@@ -210,6 +210,8 @@ async def set_webhook(pool: Pool, tenant_id: str, settings: dict[str, Any]) -> d
         raise ValueError("webhook format must be json or dingtalk")
     severity_rank(settings.get("min_severity", "info"))
     async with transaction(pool) as conn:
+        if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id):
+            raise NotFound(f"tenant {tenant_id} not found")
         await repo.put_webhook(conn, tenant_id, settings)
     return await get_webhook(pool, tenant_id)
 
