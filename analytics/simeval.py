@@ -19,6 +19,7 @@ from statistics import median
 
 import numpy as np
 
+from analytics import catalog
 from analytics.detect import OFFLINE_K
 from analytics.pipeline import DevicePipeline
 from registry.catalog import builtin_type
@@ -214,7 +215,7 @@ def report(sim_dir: Path, labels_path: Path) -> str:
         print(f"  judging {d['device_id']} ({d['type']})", flush=True)
         eps, span = device_episodes(sim_dir / f"{d['device_id']}.csv", d["device_id"], d["type"])
         episodes += eps
-        weeks += span / WEEK_S
+        weeks += max(span - catalog.WARMUP_S, 0.0) / WEEK_S
     if (sim_dir / "events.csv").exists():
         episodes += event_episodes(sim_dir / "events.csv")
         labels += defect_labels(sim_dir / "events.csv")

@@ -136,8 +136,10 @@ class SlopeRule:
     """Four-level slope warning from cumulative displacement (velocity and acceleration).
 
     Velocity is the displacement change over `window_s`; the tangent angle is
-    atan(v / v_ref), v_ref being the steady creep rate (floored at the sensor's noise).
-    Levels map to severities blue→info, yellow→warning, orange→major, red→critical.
+    atan(v / v_ref), v_ref being this slope's steady creep rate: learnt as the 99th
+    percentile of |v| over its first `learn_s` of data, never below `v_ref_per_day` (the
+    sensor's noise). Levels map to severities blue→info, yellow→warning, orange→major,
+    red→critical.
     """
 
     name: str
@@ -147,8 +149,25 @@ class SlopeRule:
     # first averaged over an hour so single-reading GNSS noise does not reach the rate.
     window_s: float = 86400.0
     smooth_s: float = 3600.0
+    learn_s: float = 7 * 86400.0
+    v_ref: float = 0.0
+    learning: list[float] = field(default_factory=list)
+    first_t: float | None = None
     hist_t: F = field(default_factory=lambda: np.empty(0))
     hist_x: F = field(default_factory=lambda: np.empty(0))
+
+    def _learn(self, t: F, v: F) -> float:
+        """The reference rate to judge this batch with; learns it during the first week."""
+        if self.first_t is None and len(t):
+            self.first_t = float(t[0])
+        if self.v_ref:
+            return self.v_ref
+        ok = np.isfinite(v)
+        self.learning += np.abs(v[ok]).tolist()
+        if self.first_t is not None and len(t) and t[-1] - self.first_t >= self.learn_s:
+            self.v_ref = max(self.v_ref_per_day, float(np.quantile(self.learning, 0.99)))
+            self.learning = []
+        return self.v_ref or self.v_ref_per_day
 
     def evaluate(self, ts: F, x: F) -> Condition:
         """Judge readings (ts in epoch seconds, ascending)."""
@@ -160,12 +179,13 @@ class SlopeRule:
         keep = t >= t[-1] - 3 * self.window_s - self.smooth_s if len(t) else np.zeros(0, bool)
         self.hist_t, self.hist_x = t[keep], d[keep]
         v, a = v[off:], a[off:]
-        angle = np.degrees(np.arctan(np.abs(v) / self.v_ref_per_day))
+        v_ref = self._learn(ts, v)
+        angle = np.degrees(np.arctan(np.abs(v) / v_ref))
         valid = np.isfinite(v) & np.isfinite(a)
         level = np.where(valid, slope_level(np.where(valid, angle, 0), np.nan_to_num(a)), 0)
         sev = np.maximum(level - 1, 0)
         angles = np.array([45.0, 45.0, 45.0, 80.0, 85.0])[level]
-        limit = self.v_ref_per_day * np.tan(np.radians(angles))
+        limit = v_ref * np.tan(np.radians(angles))
         return Condition(
             level > 0, level == 0, sev.astype(np.int64), v, limit, np.nan_to_num(angle)
         )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from analytics.detectors.rules import (
+    Condition,
     RateRule,
     SlopeRule,
     ThresholdRule,
@@ -52,13 +53,18 @@ def test_slope_levels(angle: float, accel: float, level: int) -> None:
 
 
 def test_slope_rule_escalates_with_acceleration() -> None:
-    rule = SlopeRule("slope", "gnss_disp_mm", v_ref_per_day=2.0, window_s=6 * 3600)
+    rule = SlopeRule("slope", "gnss_disp_mm", 2.0, window_s=6 * 3600, learn_s=3 * 86400)
     hours = np.arange(0, 24 * 12, 1.0)
     ts = T0 + hours * 3600
     # Still for 4 days, creeping at 3 mm/day for 4 days, then accelerating exponentially.
     v = np.where(hours < 96, 0.0, np.where(hours < 192, 3.0, 3.0 * np.exp((hours - 192) / 20)))
     disp = np.cumsum(v / 24.0)
-    cond = rule.evaluate(ts, disp)
+    first = rule.evaluate(ts[:96], disp[:96])  # the still period teaches v_ref
+    rest = rule.evaluate(ts[96:], disp[96:])
+    assert rule.v_ref == 2.0
+    cond = Condition(
+        *(np.concatenate([getattr(first, k), getattr(rest, k)]) for k in Condition.__slots__)
+    )
     levels = cond.severity + cond.firing  # severity = level - 1 while firing
     assert not cond.firing[:96].any()
     assert (levels[150:190] == 1).all()  # blue: constant velocity
