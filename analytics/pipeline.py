@@ -164,7 +164,7 @@ class DevicePipeline:
             for f in found
             if f.signal.episodes
             and f.metric in ctx.explained
-            and not f.rule.startswith("rule:")
+            and f.detector in ctx.detectors
             and (f.signal.episode_start or 0.0) - self.context_ts <= ctx.for_s
         }
 
