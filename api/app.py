@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 import servitize
-from api import health, problems, routes
+from api import health, openapi, problems, routes
 from api.middleware import BodyLimit, CountRequests
 from servitize import db, migrate
 from servitize.db import Pool
@@ -83,6 +83,7 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
         templates |= {
             getattr(r, "endpoint", None): prefix + getattr(r, "path", "") for r in router.routes
         }
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     counter = health.request_counter(app.state.metrics)
     app.add_middleware(CountRequests, counter=counter, templates=templates)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from api import problems
 from api.models import Principal
+from api.openapi import add_problems
 from api.problems import Problem
 from api.security import require_role
 from api.service import parse_key
@@ -118,3 +120,39 @@ def test_cursor_round_trip_and_rejects_naive_times() -> None:
     assert _cursor(None) is None
     with pytest.raises(Problem):
         _cursor("motor_temp_c~2026-03-01T08:00:00")
+
+
+async def test_database_data_errors_are_client_errors() -> None:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.get("/huge")
+    async def huge() -> None:
+        raise asyncpg.DataError("invalid input for query argument $1: 1e40 (out of int64 range)")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        response = await c.get("/huge")
+    assert response.status_code == 422
+    assert "out of int64 range" in response.json()["detail"]
+
+
+def test_openapi_lists_problem_responses_per_operation() -> None:
+    schema = {
+        "paths": {
+            "/things/{id}": {
+                "get": {"security": [{"HTTPBearer": []}], "responses": {"200": {}}},
+                "put": {"requestBody": {}, "responses": {"422": {"description": "kept"}}},
+            },
+            "/open": {"get": {"responses": {}}},
+        }
+    }
+    out = add_problems(schema)
+    get = out["paths"]["/things/{id}"]["get"]["responses"]
+    put = out["paths"]["/things/{id}"]["put"]["responses"]
+    assert set(get) == {"200", "401", "403", "404", "422"}
+    assert set(put) == {"400", "404", "409", "413", "422"}
+    assert put["422"]["description"] == "kept"
+    assert set(out["paths"]["/open"]["get"]["responses"]) == {"422"}
+    assert "application/problem+json" in get["404"]["content"]
+    assert "ProblemDoc" in out["components"]["schemas"]
