@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -28,10 +25,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from servitize import db
-from servitize.infra import free_port
 from servitize.settings import Settings
 from tests import services
-from tests.integration.test_api_support import add_readings, seed
+from tests.integration.test_api_support import add_readings, live_server, seed
 
 # Small enough for `make test` (well under a minute); raise it for a deeper hunt.
 EXAMPLES = int(os.environ.get("SERVITIZE_SCHEMATHESIS_EXAMPLES", "15"))
@@ -59,20 +55,10 @@ def live_api(pg_server: str, template_db: str) -> Iterator[tuple[str, str]]:
     """A uvicorn server on 127.0.0.1 over a seeded copy of the template database."""
     url = asyncio.run(services.create_database(pg_server, template=template_db))
     token = asyncio.run(_prepare(url))
-    app = create_app(settings=Settings(database_url=url, mqtt_url=None))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", token
+        with live_server(Settings(database_url=url, mqtt_url=None)) as base:
+            yield base, token
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         asyncio.run(services.drop_database(pg_server, url))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
+import uvicorn
 
 from api import service as keys
 from api.app import create_app
@@ -16,6 +19,7 @@ from registry import service
 from registry.models import Device, Site, Tenant
 from servitize import db
 from servitize.db import Pool, transaction
+from servitize.infra import free_port
 from servitize.settings import Settings
 from tests import services
 
@@ -100,3 +104,22 @@ async def fresh_pool(pg_server: str, template: str) -> AsyncIterator[Pool]:
     finally:
         await pool.close()
         await services.drop_database(pg_server, url)
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app on a real uvicorn server on 127.0.0.1 (its own thread and event loop)."""
+    app = create_app(settings=settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
