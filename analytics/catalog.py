@@ -38,9 +38,9 @@ def _robot() -> list[Rule]:
         ThresholdRule("motor_overtemp", "motor_temp_c", ">", 90.0, 120, 5.0, "major"),
         ThresholdRule("cpu_overtemp", "cpu_temp_c", ">", 85.0, 120, 5.0, "warning"),
         # An infrared hot spot on substation equipment. DL/T 664 judges by temperature rise
-        # and relative difference; 60 °C absolute sits above the hottest healthy equipment
+        # and relative difference; 70 °C absolute sits above the hottest healthy equipment
         # seen in summer sun (about 56 °C in our fleet's 99th percentile).
-        ThresholdRule("ir_hotspot", "ir_max_temp_c", ">", 60.0, 0, 5.0, "major"),
+        ThresholdRule("ir_hotspot", "ir_max_temp_c", ">", 70.0, 0, 5.0, "major"),
     ]
 
 
@@ -90,8 +90,8 @@ class Context:
     at_least: float
     for_s: float
     explained: frozenset[str]
-    # rain moves levels; it does not make a sensor noisy or stuck
-    detectors: frozenset[str] = frozenset({"spike", "drift"})
+    # rain moves levels slowly; it does not make a sensor spike, stick or get noisy
+    detectors: frozenset[str] = frozenset({"drift"})
 
 
 CONTEXTS = {
