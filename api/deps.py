@@ -1,4 +1,8 @@
-"""Request-scoped dependencies shared by every router."""
+"""Request-scoped dependencies shared by every router.
+
+They are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, a
+thread hop per request for what is an attribute lookup.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,18 @@ from servitize.db import Pool
 from servitize.settings import Settings, get_settings
 
 
-def get_pool(request: Request) -> Pool:
+def pool_of(request: Request) -> Pool:
     """The application's database pool (set on app.state by the lifespan or the caller)."""
     pool: Pool = request.app.state.pool
     return pool
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The application's settings."""
+async def get_pool(request: Request) -> Pool:
+    """Dependency: the application's database pool."""
+    return pool_of(request)
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """Dependency: the application's settings."""
     settings: Settings | None = getattr(request.app.state, "settings", None)
     return settings or get_settings()

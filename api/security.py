@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import service
-from api.deps import get_pool
+from api.deps import pool_of
 from api.models import ROLES, Principal
 from api.problems import Problem
 
@@ -24,7 +24,7 @@ async def authenticate(
     """The caller's principal, or 401 when the key is missing, unknown or revoked."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "Unauthorized", "send an API key as `Authorization: Bearer <key>`")
-    principal = await service.authenticate(get_pool(request), credentials.credentials)
+    principal = await service.authenticate(pool_of(request), credentials.credentials)
     if principal is None:
         raise Problem(401, "Unauthorized", "the API key is unknown or revoked")
     request.state.principal = principal
