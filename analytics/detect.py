@@ -113,9 +113,8 @@ class Detector:
         )
         for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
             self.pipeline(device).judge(metric, np.array(ts), np.array(vs))
-        log.info(
-            "detector %s warmed %d series", self.cursor.name, len(rows) and len(self.pipelines)
-        )
+        series = sum(len(p.series) for p in self.pipelines.values())
+        log.info("detector %s warmed %d series (%d readings)", self.cursor.name, series, len(rows))
 
     async def _load_trackers(self, conn: Connection) -> None:
         """Trackers mirror the open alerts: active ones can clear, others start idle."""
