@@ -95,6 +95,17 @@ async def _on_data_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "Unprocessable Content", detail)
 
 
+async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
+    # A constraint the request broke that no route checked first: a duplicate or an object
+    # still referenced is a conflict; a missing reference or a bad value is the client's.
+    log.warning("constraint violation answered as a problem on %s: %s", request.url.path, exc)
+    detail = getattr(exc, "detail", None) or str(exc).splitlines()[0]
+    in_use = isinstance(exc, asyncpg.ForeignKeyViolationError) and request.method == "DELETE"
+    if isinstance(exc, asyncpg.UniqueViolationError) or in_use:
+        return problem_response(request, 409, "Conflict", detail)
+    return problem_response(request, 422, "Unprocessable Content", detail)
+
+
 async def _on_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 500, "Internal Server Error", "an unexpected error occurred")
 
@@ -105,6 +116,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(asyncpg.DataError, _on_data_error)
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _on_integrity)
     app.add_exception_handler(Exception, _on_error)
 
 

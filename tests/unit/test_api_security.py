@@ -156,3 +156,29 @@ def test_openapi_lists_problem_responses_per_operation() -> None:
     assert set(out["paths"]["/open"]["get"]["responses"]) == {"422"}
     assert "application/problem+json" in get["404"]["content"]
     assert "ProblemDoc" in out["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("error", "method", "status"),
+    [
+        (asyncpg.UniqueViolationError, "POST", 409),
+        (asyncpg.ForeignKeyViolationError, "POST", 422),
+        (asyncpg.ForeignKeyViolationError, "DELETE", 409),
+        (asyncpg.NotNullViolationError, "PATCH", 422),
+    ],
+)
+async def test_unchecked_constraint_violations_are_client_errors(
+    error: type[Exception], method: str, status: int
+) -> None:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.api_route("/thing", methods=["POST", "DELETE", "PATCH"])
+    async def thing() -> None:
+        raise error("violates a constraint")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        response = await c.request(method, "/thing")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
