@@ -117,9 +117,9 @@ def watched(device_type: str, metric: str) -> bool:
 WARMUP_S = 7 * 86400.0
 
 
-def warmup_readings(reporting_interval_s: float) -> int:
+def warmup_readings(reporting_interval_s: float, warmup_s: float = WARMUP_S) -> int:
     """A week of readings (daily and weekly cycles, weather), at least 240."""
-    return max(240, int(WARMUP_S / reporting_interval_s))
+    return max(240, int(warmup_s / reporting_interval_s))
 
 
 def rules_for(device_type: str) -> list[Rule]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics import feed, lifecycle
+from analytics import catalog, feed, lifecycle
 from analytics import repository as repo
 from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.rules import SEVERITIES
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 # normal on cellular links, five in a row are not.
 OFFLINE_K = 5.0
 POLL_S = 1.0
+# Readings per series replayed on start: enough for the rules' windows (a day of slope
+# readings) and the detectors' windows; learnt limits come from detector_series_state.
+PRELOAD_READINGS = 2000
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class Detector:
     partition: tuple[int, int] = (0, 1)
     config: DetectorConfig = field(default_factory=DetectorConfig)
     offline_k: float = OFFLINE_K
+    warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
     units: dict[str, dict[str, str]] = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
@@ -92,13 +96,20 @@ class Detector:
                 units,
                 self.config,
                 reporting_interval_s=self.intervals.get(ref.device_type, 0),
+                warmup_s=self.warmup_s,
                 model=self.models.get(ref.device_type),
             )
         return self.pipelines[device_id]
 
     async def _preload(self, conn: Connection) -> None:
-        """Warm the detectors with the readings judged before the checkpoint."""
-        keep = self.config.warmup + self.config.window
+        """Restore learnt limits, then replay recent readings judged before the checkpoint."""
+        saved = await conn.fetch(
+            "SELECT device_id, metric, limits FROM detector_series_state WHERE device_id = ANY($1)",
+            list(self.refs),
+        )
+        for r in saved:
+            self.pipeline(r["device_id"]).restore_limits(r["metric"], r["limits"])
+        keep = PRELOAD_READINGS
         rows = await conn.fetch(
             "SELECT device_id, metric, t, value FROM (SELECT device_id, metric, "
             "extract(epoch FROM ts)::float8 AS t, value, row_number() OVER "
@@ -149,9 +160,25 @@ class Detector:
                 self.alerts_written += len(
                     await lifecycle.apply_finding(conn, dev, finding, self.actor)
                 )
+            await self._save_limits(conn)
             self.cursor.advance(batches)
             await self.cursor.save(conn)
         return len(batches)
+
+    async def _save_limits(self, conn: Connection) -> None:
+        """Persist limits learnt in this step (same transaction as the checkpoint)."""
+        rows = [
+            (device, metric, limits)
+            for device, pipe in self.pipelines.items()
+            for metric, limits in pipe.unsaved_limits()
+        ]
+        if rows:
+            await conn.executemany(
+                "INSERT INTO detector_series_state (device_id, metric, limits) "
+                "VALUES ($1, $2, $3) ON CONFLICT (device_id, metric) DO UPDATE SET "
+                "limits = EXCLUDED.limits, updated_at = now()",
+                rows,
+            )
 
     async def _refresh_registry(self, conn: Connection, batches: list[feed.Batch]) -> None:
         ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}

@@ -20,6 +20,7 @@ from analytics.detectors.univariate import (
     BatchVerdict,
     DetectorConfig,
     SeriesDetector,
+    Thresholds,
 )
 
 F = np.ndarray
@@ -66,6 +67,8 @@ class SeriesState:
     rules: list[catalog.Rule]
     watermark: float = -np.inf
     late: int = 0
+    # whether the learnt limits have been handed out for saving
+    saved: bool = False
 
 
 @dataclass(slots=True)
@@ -78,6 +81,7 @@ class DevicePipeline:
     config: DetectorConfig = field(default_factory=DetectorConfig)
     # set from the type's reporting interval; 0 keeps config.warmup
     reporting_interval_s: float = 0.0
+    warmup_s: float = catalog.WARMUP_S
     series: dict[str, SeriesState] = field(default_factory=dict)
     trackers: dict[str, Tracker] = field(default_factory=dict)
     # device time of the last reading that satisfied the type's context driver (rain)
@@ -187,6 +191,22 @@ class DevicePipeline:
                 muted.add(f.rule)
         return muted
 
+    def unsaved_limits(self) -> list[tuple[str, dict[str, object]]]:
+        """Limits learnt since the last call (to persist), marking them saved."""
+        out = []
+        for metric, state in self.series.items():
+            lim = state.detector.limits
+            if lim is not None and not state.saved:
+                state.saved = True
+                out.append((metric, lim.to_json()))
+        return out
+
+    def restore_limits(self, metric: str, limits: dict[str, Any]) -> None:
+        """Give a series the limits it learnt before a restart."""
+        state = self._series(metric)
+        state.detector.restore(Thresholds.from_json(limits))
+        state.saved = True
+
     def judge(self, metric: str, ts: F, values: F) -> list[Finding]:
         """Judge readings of one metric (epoch seconds); late ones get point checks only."""
         state = self._series(metric)
@@ -211,7 +231,7 @@ class DevicePipeline:
             rules = [r for r in catalog.rules_for(self.device_type) if r.metric == metric]
             config = self.config
             if self.reporting_interval_s:
-                warm = catalog.warmup_readings(self.reporting_interval_s)
+                warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
                 config = replace(config, warmup=max(warm, config.window + config.noise_window))
             self.series[metric] = SeriesState(SeriesDetector(config), rules)
         return self.series[metric]

@@ -15,6 +15,7 @@ thresholds, which are set from the warm-up's own score distribution (no hand-set
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -83,6 +84,20 @@ class Thresholds:
     # values the series rests at for long stretches in the warm-up (a stopped pump's 0)
     rest_values: frozenset[float] = frozenset()
 
+    def to_json(self) -> dict[str, object]:
+        """A JSON-able dict (for detector_series_state)."""
+        out: dict[str, object] = {k: getattr(self, k) for k in Thresholds.__slots__}
+        out["rest_values"] = sorted(self.rest_values)
+        return out
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Thresholds:
+        """The inverse of to_json."""
+        fields = {k: data[k] for k in Thresholds.__slots__ if k in data}
+        fields["rest_values"] = frozenset(float(v) for v in data.get("rest_values", []))
+        fields["stuck_run"] = int(fields["stuck_run"])
+        return Thresholds(**fields)
+
 
 @dataclass(slots=True)
 class SeriesDetector:
@@ -96,6 +111,12 @@ class SeriesDetector:
     cusum_neg: float = 0.0
     run: int = 0
     drift_run: int = 0
+
+    def restore(self, limits: Thresholds) -> None:
+        """Resume with limits learnt before a restart (the warm-up is not repeated)."""
+        self.limits = limits
+        self.seen = max(self.seen, self.config.warmup)
+        self.history = self.history[-max(self.config.window, self.config.noise_window + 1) :]
 
     @property
     def warm(self) -> bool:
@@ -135,7 +156,8 @@ class SeriesDetector:
         # A spike is judged by the spike detector; keep it out of the drift sum.
         cusum = self._drift(x, med, scale, spike)
         drift = cusum > lim.cusum_h
-        run = run_lengths(self.history[-1], x, self.run)
+        last = self.history[-1] if len(self.history) else np.nan  # empty just after restore
+        run = run_lengths(last, x, self.run)
         self.run = int(run[-1])
         stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values))
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)

@@ -190,3 +190,23 @@ async def test_run_detector_reacts_to_notifications(seeded: Pool) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_learnt_limits_survive_a_restart(seeded: Pool) -> None:
+    det = Detector(seeded, warmup_s=3000)  # 300 readings at the pump's 10 s
+    await det.start()
+    await batch(seeded, "pump-1", {"vibration_rms_mm_s": normal(0, 320, level=2.0)})
+    await det.step()
+    async with seeded.acquire() as conn:
+        saved = await conn.fetch("SELECT device_id, metric, limits FROM detector_series_state")
+    assert [(r["device_id"], r["metric"]) for r in saved] == [("pump-1", "vibration_rms_mm_s")]
+    again = Detector(seeded, warmup_s=3000)
+    await again.start()
+    series = again.pipeline("pump-1").series["vibration_rms_mm_s"].detector
+    assert series.limits is not None
+    # the level keeps adapting as the last readings are replayed; the learnt limits do not
+    restored = {k: v for k, v in series.limits.to_json().items() if k != "level"}
+    assert restored == {k: v for k, v in saved[0]["limits"].items() if k != "level"}
+    await batch(seeded, "pump-1", {"vibration_rms_mm_s": [(320, 2.0), (321, 6.5), (322, 2.0)]})
+    await again.step()
+    assert "pump-1/spike:vibration_rms_mm_s" in await _alerts(seeded)
