@@ -282,10 +282,18 @@ def fault_finding(ev: Any) -> Finding | None:
 
 
 async def run_detector(
-    pool: Pool, stop_event: asyncio.Event, partition: tuple[int, int] = (0, 1)
+    pool: Pool,
+    stop_event: asyncio.Event,
+    partition: tuple[int, int] = (0, 1),
+    *,
+    warmup_s: float = catalog.WARMUP_S,
 ) -> None:
-    """Run one detector partition until stop_event is set (LISTEN-driven, polling as backup)."""
-    det = Detector(pool, partition)
+    """Run one detector partition until stop_event is set (LISTEN-driven, polling as backup).
+
+    `warmup_s` is how much device time each series is watched before its self-set limits are
+    fixed (a week by default; a demo may pass minutes).
+    """
+    det = Detector(pool, partition, warmup_s=warmup_s)
     await det.start()
     wake = asyncio.Event()
     # One notifier per deployment is enough; partition 0 runs it (SKIP LOCKED makes more safe).
