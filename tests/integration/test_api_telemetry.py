@@ -133,8 +133,10 @@ async def test_timescale_buckets_come_from_continuous_aggregates(timescale_url: 
         params = _window(start, start + timedelta(hours=2)) | {"resolution": "1h"}
         async with client(pool) as c:
             hourly = (await c.get(URL, params=params, headers=w.headers())).json()["buckets"]
+            daily = await c.get(URL, params=params | {"resolution": "1d"}, headers=w.headers())
             ready = (await c.get("/api/v1/health/ready")).json()
     finally:
         await pool.close()
     assert [(b["n"], b["avg_value"]) for b in hourly] == [(3, 20.0), (1, 5.0)]
+    assert sum(b["n"] for b in daily.json()["buckets"]) == 4  # two days if it spans midnight
     assert ready["storage_path"] == "timescaledb"
