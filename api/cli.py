@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import Any
 
 import uvicorn
@@ -73,7 +74,7 @@ async def _create(args: argparse.Namespace) -> int:
     try:
         key, token = await service.create_key(pool, args.role, args.tenant, args.name)
     except service.UnknownTenant as exc:
-        print(f"servitize: {exc}")
+        print(f"servitize: {exc}", file=sys.stderr)
         return 2
     finally:
         await pool.close()
