@@ -173,8 +173,10 @@ async def measure(base: str, url: str, token: str, args: argparse.Namespace) -> 
     )
     hourly = f"/api/v1/devices/acme-0-r0/telemetry?resolution=1h&limit=10000&{span}"
     scenarios = [
+        ("health/live (floor, no database)", "/api/v1/health/live", 1),
         ("health/live (floor, no database)", "/api/v1/health/live", args.clients),
         ("device detail (auth + 1 query)", "/api/v1/devices/acme-0-r0", args.clients),
+        ("alert list, newest 50", "/api/v1/alerts?limit=50", 1),
         ("alert list, newest 50", "/api/v1/alerts?limit=50", args.clients),
         (
             "alert list, open, one tenant",
