@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analytics.detectors.rules import RateRule, SlopeRule, ThresholdRule
+from analytics.detectors.rules import RateRule, RiseRule, SlopeRule, ThresholdRule
 
-Rule = ThresholdRule | RateRule | SlopeRule
+Rule = ThresholdRule | RateRule | SlopeRule | RiseRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +37,10 @@ def _robot() -> list[Rule]:
         ThresholdRule("battery_low", "battery_pct", "<", 15.0, 60, 5.0, "warning"),
         ThresholdRule("motor_overtemp", "motor_temp_c", ">", 90.0, 120, 5.0, "major"),
         ThresholdRule("cpu_overtemp", "cpu_temp_c", ">", 85.0, 120, 5.0, "warning"),
-        # An infrared hot spot on substation equipment. DL/T 664 judges by temperature rise
-        # and relative difference; 70 °C absolute sits above the hottest healthy equipment
-        # seen in summer sun (about 56 °C in our fleet's 99th percentile).
-        ThresholdRule("ir_hotspot", "ir_max_temp_c", ">", 70.0, 0, 5.0, "major"),
+        # An infrared hot spot on substation equipment. DL/T 664 judges infrared findings by
+        # temperature rise over the reference (ambient) and relative difference; a 40 °C rise
+        # is far above what healthy loaded equipment shows in sunshine.
+        RiseRule("ir_hotspot", "ir_max_temp_c", "ambient_temp_c", 40.0, "major"),
     ]
 
 

@@ -97,6 +97,8 @@ def sentence(kind: str, metric: str, unit: str, sig: Signal, ev: dict[str, Any])
             f"{metric} moving {abs(v or 0):.2f}{u}/day, tangent angle "
             f"{ev.get('angle_deg') or 0:.0f}°: {ev.get('level')} warning{span}"
         )
+    if kind == "rise":
+        return f"{metric} {v or 0:.1f}{u} above ambient, limit {ev.get('threshold')}{u}{span}"
     if kind == "rate":
         return f"{metric} changing {v or 0:.3g}{u}/min, limit {ev.get('threshold')}{u}/min"
     limit = ev.get("threshold") or 0.0

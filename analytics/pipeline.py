@@ -13,7 +13,7 @@ import numpy as np
 
 from analytics import catalog, describe
 from analytics.detectors.multivariate import MultivariateModel, carry_forward
-from analytics.detectors.rules import SEVERITIES, Condition, SlopeRule, ThresholdRule
+from analytics.detectors.rules import SEVERITIES, Condition, RiseRule, SlopeRule, ThresholdRule
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import (
     KIND_NAMES,
@@ -92,6 +92,10 @@ class DevicePipeline:
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
         found: list[Finding] = []
+        for metric in batch:
+            for rule in self._series(metric).rules:
+                if isinstance(rule, RiseRule) and rule.reference in batch:
+                    rule.set_reference(*batch[rule.reference])
         for metric, (ts, values) in batch.items():
             found += self.judge(metric, ts, values)
         if self.model is not None:
@@ -330,4 +334,6 @@ class DevicePipeline:
 def _kind(rule: catalog.Rule) -> str:
     if isinstance(rule, SlopeRule):
         return "slope"
+    if isinstance(rule, RiseRule):
+        return "rise"
     return "threshold" if isinstance(rule, ThresholdRule) else "rate"

@@ -36,6 +36,7 @@ DETECTOR_TYPE = {
     "noise": "noise",
     "threshold": "overheat",
     "rule:ir_hotspot": "equipment_defect",
+    "rise": "equipment_defect",
     "rate": "overheat",
     "slope": "landslide",
     "offline": "comm_loss",

@@ -116,6 +116,43 @@ class RateRule:
         )
 
 
+@dataclass(slots=True)
+class RiseRule:
+    """`metric` minus the latest `reference` reading above `limit` (an infrared hot spot's
+    temperature rise over ambient, which is how DL/T 664 judges infrared findings)."""
+
+    name: str
+    metric: str
+    reference: str
+    limit: float
+    severity: str = "major"
+    hysteresis: float = 5.0
+    ref_t: F = field(default_factory=lambda: np.empty(0))
+    ref_x: F = field(default_factory=lambda: np.empty(0))
+
+    def set_reference(self, ts: F, x: F) -> None:
+        """Reference readings of this batch (kept: the latest one before the batch too)."""
+        keep = max(len(self.ref_x) - 1, 0)
+        self.ref_t = np.concatenate([self.ref_t[keep:], np.asarray(ts, float)])
+        self.ref_x = np.concatenate([self.ref_x[keep:], np.asarray(x, float)])
+
+    def evaluate(self, ts: F, x: F) -> Condition:
+        """Judge readings against the latest reference reading at or before each one."""
+        n = len(x)
+        idx = np.searchsorted(self.ref_t, ts, side="right") - 1
+        ref = (
+            np.where(idx >= 0, self.ref_x[np.maximum(idx, 0)], np.nan)
+            if len(self.ref_t)
+            else np.full(n, np.nan)
+        )
+        rise = x - ref
+        firing = np.nan_to_num(rise, nan=-np.inf) > self.limit
+        clear_ok = ~(np.nan_to_num(rise, nan=-np.inf) > self.limit - self.hysteresis)
+        sev = np.full(n, severity_rank(self.severity), np.int64)
+        limit = np.full(n, self.limit)
+        return Condition(firing, clear_ok, sev, rise, limit, np.nan_to_num(rise - self.limit))
+
+
 # Tangent angles of the improved tangential-angle method (Xu Qiang et al., 2009): 45° marks
 # constant-velocity creep, 80° and 85° the medium-acceleration and imminent-failure stages.
 SLOPE_LEVELS = ("none", "blue", "yellow", "orange", "red")

@@ -98,9 +98,22 @@ def test_pipeline_alerts_in_device_time_with_sentence() -> None:
 
 
 def test_late_reading_gets_a_point_check_in_device_time() -> None:
-    p = DevicePipeline("bot-1", "substation-robot", {"ir_max_temp_c": "°C"})
-    ts = T0 + np.arange(400) * 10.0
-    p.judge("ir_max_temp_c", ts, np.full(400, 30.0) + np.sin(np.arange(400)))
-    late = p.judge("ir_max_temp_c", np.array([T0 + 55.0]), np.array([120.0]))
+    p = DevicePipeline("slope-1", "slope-monitor", {"rainfall_mm": "mm"})
+    ts = T0 + np.arange(400) * 60.0
+    p.judge("rainfall_mm", ts, np.zeros(400))
+    late = p.judge("rainfall_mm", np.array([T0 + 55.0]), np.array([42.0]))
     assert late and late[0].signal.first_ts == T0 + 55.0 and "late" in late[0].sentence
-    assert p.series["ir_max_temp_c"].late == 1
+    assert p.series["rainfall_mm"].late == 1
+
+
+def test_rise_over_ambient_uses_the_latest_reference() -> None:
+    p = DevicePipeline("bot-1", "substation-robot", {"ir_max_temp_c": "°C"})
+    ts = (T0 + np.arange(10) * 10.0).astype(np.float64)
+    ambient = np.full(10, 20.0)
+    ir = np.full(10, np.nan)
+    ir[[3, 7]] = [45.0, 75.0]  # rises of 25 and 55 °C at two checkpoints
+    at = np.isfinite(ir)
+    found = p.judge_many({"ambient_temp_c": (ts, ambient), "ir_max_temp_c": (ts[at], ir[at])})
+    hot = [f for f in found if f.rule == "rule:ir_hotspot"]
+    assert hot and hot[0].signal.first_ts == ts[7] and hot[0].value == 55.0
+    assert "above ambient" in hot[0].sentence
