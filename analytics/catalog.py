@@ -90,8 +90,16 @@ class Context:
     at_least: float
     for_s: float
     explained: frozenset[str]
-    # rain moves levels slowly; it does not make a sensor spike, stick or get noisy
+    # rain moves levels slowly; it does not make a sensor spike, stick or get noisy ...
     detectors: frozenset[str] = frozenset({"drift"})
+    # ... except where the ground itself jumps: a crack opens in steps after rain
+    jumps: frozenset[str] = frozenset()
+
+    def explains(self, metric: str | None, detector: str) -> bool:
+        """Whether an opening of this detector on this metric is explained by the driver."""
+        if metric not in self.explained:
+            return False
+        return detector in self.detectors or (detector == "spike" and metric in self.jumps)
 
 
 CONTEXTS = {
@@ -104,6 +112,7 @@ CONTEXTS = {
             {"soil_moisture_pct", "pore_pressure_kpa", "crack_width_mm"}
             | {"gnss_disp_mm", "tilt_x_deg", "tilt_y_deg"}
         ),
+        jumps=frozenset({"crack_width_mm"}),
     ),
 }
 

@@ -171,8 +171,7 @@ class DevicePipeline:
             f.rule
             for f in found
             if f.signal.episodes
-            and f.metric in ctx.explained
-            and f.detector in ctx.detectors
+            and ctx.explains(f.metric, f.detector)
             and (f.signal.episode_start or 0.0) - self.context_ts <= ctx.for_s
         }
 
