@@ -34,10 +34,12 @@ router = APIRouter(prefix="/billing", tags=["billing"])
 PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role("finance", "viewer"))]
 Finance = Annotated[Principal, Depends(require_role("finance"))]
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1970-9999 (Period's own bounds), so a bad month is a 422 here, not deep inside.
+PERIOD = r"^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$"
 PeriodQ = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
-InvoiceId = Annotated[int, Path(ge=1)]
-SubId = Annotated[int, Path(ge=1)]
+# bigserial ids: anything past 2**63 - 1 cannot exist, and would overflow the query.
+InvoiceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+SubId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 T = TypeVar("T")
 
 
