@@ -173,10 +173,10 @@ class SlopeRule:
     """Four-level slope warning from cumulative displacement (velocity and acceleration).
 
     Velocity is the displacement change over `window_s`; the tangent angle is
-    atan(v / v_ref), v_ref being this slope's steady creep rate: learnt as the 99th
-    percentile of |v| over its first `learn_s` of data, never below `v_ref_per_day` (the
-    sensor's noise). Levels map to severities blue→info, yellow→warning, orange→major,
-    red→critical.
+    atan(v / v_ref), v_ref being this slope's steady creep rate: the 99th percentile of its
+    hourly rates while not accelerating over the last 30 days (wet-season creep included),
+    after a first week, never below `v_ref_per_day` (the sensor's noise). Levels map to
+    severities blue→info, yellow→warning, orange→major, red→critical.
     """
 
     name: str
@@ -187,24 +187,35 @@ class SlopeRule:
     window_s: float = 86400.0
     smooth_s: float = 3600.0
     learn_s: float = 7 * 86400.0
+    memory_s: float = 30 * 86400.0
     v_ref: float = 0.0
-    learning: list[float] = field(default_factory=list)
+    samples: list[float] = field(default_factory=list)
+    sample_t: float = -np.inf
     first_t: float | None = None
     hist_t: F = field(default_factory=lambda: np.empty(0))
     hist_x: F = field(default_factory=lambda: np.empty(0))
 
-    def _learn(self, t: F, v: F) -> float:
-        """The reference rate to judge this batch with; learns it during the first week."""
+    def _reference(self, t: F) -> float:
+        """This slope's steady creep rate: the 99th percentile of its hourly rates while not
+        accelerating, over the last `memory_s` (after a first `learn_s`), never below the
+        sensor floor."""
         if self.first_t is None and len(t):
             self.first_t = float(t[0])
-        if self.v_ref:
-            return self.v_ref
-        ok = np.isfinite(v)
-        self.learning += np.abs(v[ok]).tolist()
-        if self.first_t is not None and len(t) and t[-1] - self.first_t >= self.learn_s:
-            self.v_ref = max(self.v_ref_per_day, float(np.quantile(self.learning, 0.99)))
-            self.learning = []
+        if self.first_t is None or not len(t) or t[-1] - self.first_t < self.learn_s:
+            return self.v_ref_per_day
+        if self.samples:
+            self.v_ref = max(self.v_ref_per_day, float(np.quantile(self.samples, 0.99)))
         return self.v_ref or self.v_ref_per_day
+
+    def _remember(self, t: F, v: F, level: np.ndarray) -> None:
+        """Keep one rate per hour while the slope is not accelerating (level none or blue)."""
+        for ti, vi, lv in zip(t.tolist(), v.tolist(), level.tolist(), strict=True):
+            if lv <= 1 and vi == vi and ti - self.sample_t >= 3600.0:
+                self.samples.append(abs(vi))
+                self.sample_t = ti
+        limit = int(self.memory_s / 3600.0)
+        if len(self.samples) > limit:
+            del self.samples[: len(self.samples) - limit]
 
     def evaluate(self, ts: F, x: F) -> Condition:
         """Judge readings (ts in epoch seconds, ascending)."""
@@ -216,10 +227,11 @@ class SlopeRule:
         keep = t >= t[-1] - 3 * self.window_s - self.smooth_s if len(t) else np.zeros(0, bool)
         self.hist_t, self.hist_x = t[keep], d[keep]
         v, a = v[off:], a[off:]
-        v_ref = self._learn(ts, v)
+        v_ref = self._reference(ts)
         angle = np.degrees(np.arctan(np.abs(v) / v_ref))
         valid = np.isfinite(v) & np.isfinite(a)
         level = np.where(valid, slope_level(np.where(valid, angle, 0), np.nan_to_num(a)), 0)
+        self._remember(ts, v, level)
         sev = np.maximum(level - 1, 0)
         angles = np.array([45.0, 45.0, 45.0, 80.0, 85.0])[level]
         limit = v_ref * np.tan(np.radians(angles))

@@ -237,7 +237,7 @@ def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
     # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
     return Thresholds(
         spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99)), 1.3 * float(z.max())),
-        cusum_h=max(cfg.min_cusum_h, 2.0 * float(cusum.max())),
+        cusum_h=max(cfg.min_cusum_h, 3.0 * float(cusum.max())),
         stuck_run=max(cfg.min_stuck_run, 3 * int(runs[~np.isin(x, list(rest))].max(initial=1))),
         noise_ratio=max(
             cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99)), 1.2 * float(ratio.max())
