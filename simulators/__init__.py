@@ -1,1 +1,1 @@
-"""simulators package."""
+"""Device simulators: robots, slope, bridge and pump monitors with injected faults and labels."""

@@ -126,7 +126,9 @@ class DeviceClient:
                 self.stats.connects += 1
                 self.connected.set()
                 await self._serve(client, stop)
-                await client.publish(status_topic(self.device_id), b"offline", qos=1, retain=True)
+                # Stopping on purpose: say goodbye, but do not hang on a slow broker.
+                status = status_topic(self.device_id)
+                await client.publish(status, b"offline", qos=1, retain=True, timeout=2.0)
             finally:
                 self.connected.clear()
                 self._client = None

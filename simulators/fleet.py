@@ -38,8 +38,10 @@ class Fleet:
         return [s for s in self.sites if s.tenant_id == tenant_id]
 
 
+_SiteRow = tuple[str, str, str, float, float, list[tuple[str, int]]]
+_Layout = list[tuple[str, str, list[_SiteRow]]]
 # (tenant id, tenant name, [(site id, site name, kind, lat, lon, [(type, count)])])
-_DEMO = [
+_DEMO: _Layout = [
     ("east-grid", "East Grid Power Supply Co.", [
         ("sub-lakeside-220kv", "Lakeside 220 kV substation", "substation", 31.23, 121.47,
          [(ROBOT, 2)]),
@@ -56,7 +58,7 @@ _DEMO = [
         ("plant-1-pumphouse", "Plant 1 pump house", "plant", 30.27, 120.15, [(PUMP, 4)]),
     ]),
 ]  # fmt: skip
-_SMALL = [
+_SMALL: _Layout = [
     ("east-grid", "East Grid Power Supply Co.", [
         ("sub-lakeside-220kv", "Lakeside 220 kV substation", "substation", 31.23, 121.47,
          [(ROBOT, 1)]),
@@ -70,7 +72,7 @@ _SMALL = [
 _PREFIX = {ROBOT: "rbt", SLOPE: "slp", BRIDGE: "brg", PUMP: "pmp"}
 
 
-def _build(name: str, layout: list, seed: int) -> Fleet:  # type: ignore[type-arg]
+def _build(name: str, layout: _Layout, seed: int) -> Fleet:
     tenants, sites, devices = [], [], []
     for tenant_id, tenant_name, tenant_sites in layout:
         tenants.append(Tenant(tenant_id, tenant_name))

@@ -14,7 +14,7 @@ from simulators.faults import FaultPlanner
 from simulators.fleet import Fleet
 from simulators.messages import OutMessage, encode, events_topic, telemetry_topic
 from simulators.publisher import PublishStats, publish_fleet
-from simulators.realtime import Timeline, _sleep_until
+from simulators.realtime import Timeline, sleep_until
 from simulators.stream import DeviceStream
 
 
@@ -28,25 +28,31 @@ def _pending(stream: DeviceStream) -> deque[tuple[int, str, dict[str, Any]]]:
 async def live_messages(
     streams: list[DeviceStream], timeline: Timeline, stop: asyncio.Event
 ) -> AsyncIterator[OutMessage]:
-    """Each device's next reading (one per message, as live devices send) when it falls due."""
-    queues = [_pending(s) for s in streams]
-    heap = [(q[0][0], i) for i, q in enumerate(queues) if q]
+    """Each device's next reading (one per message, as live devices send) when it falls due.
+
+    A device's next hour is generated only when its first reading is due, and the loop yields
+    after each generation, so thousands of devices never stall the publishing connections.
+    """
+    queues: list[deque[tuple[int, str, dict[str, Any]]]] = [deque() for _ in streams]
+    heap = [(s.next_ms, i) for i, s in enumerate(streams)]
     heapq.heapify(heap)
     while heap and not stop.is_set():
-        model_ts, i = heap[0]
-        wall = timeline.wall_ms(model_ts)
+        due, i = heap[0]
+        wall = timeline.wall_ms(due)
         if wall > time.time() * 1000:
-            await _sleep_until(stop, wall)
+            await sleep_until(stop, wall)
             continue
         heapq.heappop(heap)
-        _, kind, body = queues[i].popleft()
-        body["ts"] = wall
-        device = streams[i].spec.id
-        topic = telemetry_topic(device) if kind == "t" else events_topic(device)
-        yield OutMessage(topic, encode(body))
-        while not queues[i]:
+        if not queues[i]:
             queues[i] = _pending(streams[i])
-        heapq.heappush(heap, (queues[i][0][0], i))
+            await asyncio.sleep(0)
+        if queues[i] and queues[i][0][0] <= due:
+            _, kind, body = queues[i].popleft()
+            body["ts"] = wall
+            device = streams[i].spec.id
+            topic = telemetry_topic(device) if kind == "t" else events_topic(device)
+            yield OutMessage(topic, encode(body))
+        heapq.heappush(heap, (queues[i][0][0] if queues[i] else streams[i].next_ms, i))
 
 
 async def run_fleet_live(

@@ -53,7 +53,8 @@ class RealtimeResult:
     faults: list[Fault]
 
 
-async def _sleep_until(stop: asyncio.Event, wall_ms: int) -> None:
+async def sleep_until(stop: asyncio.Event, wall_ms: int) -> None:
+    """Sleep until an epoch-ms wall time, or until stop is set."""
     delay = wall_ms / 1000 - time.time()
     if delay > 0:
         with contextlib.suppress(TimeoutError):
@@ -79,7 +80,7 @@ async def feed_device(
                 actions.append((f.start_ms, 0, f))
         for ts, kind, body in sorted(actions, key=lambda a: (a[0], a[1])):
             wall = timeline.wall_ms(ts)
-            await _sleep_until(stop, wall)
+            await sleep_until(stop, wall)
             if stop.is_set():
                 return
             if kind == 0:

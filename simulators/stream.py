@@ -36,6 +36,7 @@ class DeviceStream:
         self.seq = 0
         self.stuck: dict[Fault, float] = {}
         self.faults_seen: list[Fault] = []
+        self.active_faults: list[Fault] = []
 
     def next_chunk(self) -> Chunk:
         """Readings up to the next whole hour (events and applied faults included)."""
@@ -46,6 +47,7 @@ class DeviceStream:
         self.next_ms = int(ts[-1]) + self.interval_ms
         faults = self.planner.window(self.spec, self.model_cls, w0, w1)
         self._remember(faults)
+        self.stuck = {f: v for f, v in self.stuck.items() if f.end_ms > w0}
         rng = np.random.default_rng([self.spec.seed, 3, int(ts[0]) // CHUNK_MS])
         cols, events = self.model.step(ts / 1000.0, rng, inject.modifiers(faults, ts))
         self._clip(cols)

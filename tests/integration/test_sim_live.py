@@ -23,7 +23,7 @@ async def test_demo_fleet_registers_and_streams(
     labels = tmp_path / "labels.json"
     async with capture(broker_url, "devices/#") as cap:
         task = asyncio.create_task(
-            run_demo_fleet(pool, broker_url, stop, seed=3, speedup=600, labels_path=labels)
+            run_demo_fleet(pool, broker_url, stop, seed=3, speedup=120, labels_path=labels)
         )
 
         def everyone_reported() -> bool:
@@ -44,11 +44,11 @@ async def test_demo_fleet_registers_and_streams(
 
 
 async def test_fleet_scale_mode_multiplexes_many_devices(broker_url: str) -> None:
-    many = fleet("scale:400", seed=9)
+    many = fleet("scale:200", seed=9)
     stop = asyncio.Event()
     planner = FaultPlanner(NONE, 0)
     async with capture(broker_url, "devices/+/telemetry") as cap:
-        # At 60x a 10 s device reports six times a second; 400 devices share two connections.
+        # At 60x a 10 s device reports six times a second; 200 devices share two connections.
         run = asyncio.create_task(
             run_fleet_live(many, broker_url, planner, stop, speedup=60, connections=2)
         )

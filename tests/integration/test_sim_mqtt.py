@@ -20,7 +20,7 @@ from simulators.fleet import Fleet, fleet
 from simulators.models import Fault, FaultKind
 from simulators.realtime import Timeline, feed_device, run_realtime
 from simulators.stream import DeviceStream
-from tests.integration.test_sim_support import capture, persistent_broker
+from tests.integration.test_sim_support import capture, persistence_dir, persistent_broker
 
 
 def _one_device(type_id: str) -> Fleet:
@@ -77,19 +77,24 @@ async def test_comm_loss_fault_sends_the_will_then_comes_back(broker_url: str) -
 
 
 @pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs Mosquitto")
-async def test_store_and_forward_delivers_everything_after_a_broker_outage(tmp_path: Path) -> None:
+async def test_store_and_forward_delivers_everything_after_a_broker_outage() -> None:
+    with persistence_dir() as data:
+        await _outage(data)
+
+
+async def _outage(data: Path) -> None:
     port = free_port()
-    broker = persistent_broker(tmp_path, port)
+    broker = persistent_broker(data, port)
     url = f"mqtt://127.0.0.1:{port}"
     spec = _one_device("bridge-monitor").devices[0]
     now = int(time.time() * 1000)
     stream = DeviceStream(spec, now, FaultPlanner(NONE, now))
     client = DeviceClient(spec.id, MqttUrl.parse(url), backoff_s=(0.1, 0.5))
     stop = asyncio.Event()
+    topic = f"devices/{spec.id}/telemetry"
     try:
-        async with capture(
-            url, f"devices/{spec.id}/telemetry", identifier="sf", persistent=True
-        ) as cap:
+        # A persistent session: the broker keeps what the device sends before we are back.
+        async with capture(url, topic, identifier=f"sf-{spec.id}", persistent=True) as cap:
             tasks = [
                 asyncio.create_task(client.run(stop)),
                 # 30 s readings at 300x: one every 100 ms of wall time.
@@ -97,24 +102,20 @@ async def test_store_and_forward_delivers_everything_after_a_broker_outage(tmp_p
             ]
             await cap.until(lambda: len(cap.readings(spec.id)) >= 5)
             broker.stop()
+            assert (data / "mosquitto.db").exists()  # the session survives the restart
             await asyncio.sleep(2.0)
             assert len(client.buffer) >= 10  # readings pile up while the broker is away
-            broker = persistent_broker(tmp_path, port)
-            await asyncio.wait_for(client.connected.wait(), 20)
+            broker = persistent_broker(data, port)
+            await asyncio.wait_for(client.connected.wait(), 30)
             await cap.until(lambda: len(client.buffer) == 0)
             await asyncio.sleep(0.5)
             stop.set()
-            await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            await asyncio.wait_for(asyncio.gather(*tasks), 20)
             sent = client.stats.readings_sent
             await cap.until(lambda: len({r["seq"] for r in cap.readings(spec.id)}) >= sent)
     finally:
         broker.stop()
-    seqs = {r["seq"] for r in cap.readings(spec.id)}
-    assert seqs == set(range(sent))
+    assert {r["seq"] for r in cap.readings(spec.id)} == set(range(sent))
     assert client.stats.batches_sent >= 1 and client.stats.connects == 2
-    batch_sizes = [
-        len(json.loads(p)["readings"])
-        for p in cap.payloads(f"devices/{spec.id}/telemetry")
-        if p.startswith(b'{"readings"')
-    ]
-    assert max(batch_sizes) >= 10
+    batches = [json.loads(p)["readings"] for p in cap.payloads(topic) if b'"readings"' in p]
+    assert max(len(b) for b in batches) >= 10  # the backlog went out as batch messages

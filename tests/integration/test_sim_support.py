@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
+import subprocess
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ class Capture:
             out += doc.get("readings", [doc])
         return out
 
-    async def until(self, check: Callable[[], bool], within_s: float = 20.0) -> None:
+    async def until(self, check: Callable[[], bool], within_s: float = 60.0) -> None:
         """Wait until check() holds (it looks at state other tasks change, so poll)."""
         async with asyncio.timeout(within_s):
             while not check():  # noqa: ASYNC110
@@ -77,18 +80,28 @@ async def capture(
             await task
 
 
-def persistent_broker(work_dir: Path, port: int) -> BrokerProcess:
-    """A Mosquitto that keeps sessions and queued messages across a restart on the same port."""
-    import shutil
-    import subprocess
+@contextmanager
+def persistence_dir() -> Iterator[Path]:
+    """A directory Mosquitto can save its database in, removed afterwards.
 
+    Mosquitto started as root drops to user mosquitto, which cannot enter pytest's private
+    (0700) tmp_path; a world-writable directory directly in the system temp dir works.
+    """
+    path = Path(tempfile.mkdtemp(prefix="servitize-mq-"))
+    path.chmod(0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def persistent_broker(data_dir: Path, port: int) -> BrokerProcess:
+    """A Mosquitto that keeps sessions and queued messages across a restart on the same port."""
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    work_dir.chmod(0o777)  # Mosquitto started as root saves as user mosquitto
-    conf = work_dir / f"persistent-{port}.conf"
-    extra = f"persistence true\npersistence_location {work_dir}/\nautosave_interval 0\n"
+    conf = data_dir / f"persistent-{port}.conf"
+    extra = f"persistence true\npersistence_location {data_dir}/\nautosave_interval 0\n"
     conf.write_text(mosquitto_config(port, extra))
-    log = (work_dir / f"mosquitto-{port}.log").open("ab")
+    log = (data_dir / f"mosquitto-{port}.log").open("ab")
     process = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     wait_for_port("127.0.0.1", port)
     return BrokerProcess(port, "mosquitto", process)
