@@ -108,7 +108,10 @@ class DeviceClient:
             except (aiomqtt.MqttError, OSError) as exc:
                 self.connected.clear()
                 failures += 1
-                log.debug("%s disconnected: %s", self.device_id, exc)
+                # The first failure of a streak is worth a warning (bad password, broker down).
+                planned = self._silent_until > time.monotonic()  # a simulated comm loss
+                level = logging.WARNING if failures == 1 and not planned else logging.DEBUG
+                log.log(level, "%s: MQTT connection lost or refused: %s", self.device_id, exc)
                 lo, hi = self.backoff_s
                 delay = min(hi, lo * 2 ** min(failures - 1, 16)) * self._jitter.uniform(0.5, 1.0)
                 await _wait(stop, delay)
