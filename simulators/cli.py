@@ -91,6 +91,10 @@ async def _simulate(args: argparse.Namespace) -> int:
     try:
         sim_fleet = fleet(args.fleet, args.seed)
         profile = fault_profiles.profile(args.faults)
+        if args.speedup is not None and args.speedup <= 0:
+            raise ValueError("--speedup must be positive")
+        if args.connections < 1:
+            raise ValueError("--connections must be at least 1")
     except ValueError as exc:
         print(f"servitize simulate: {exc}", file=sys.stderr)
         return 2

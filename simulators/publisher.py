@@ -67,6 +67,8 @@ async def publish_fleet(
     on_progress: Callable[[PublishStats], None] | None = None,
 ) -> PublishStats:
     """Publish every message at QoS 1 over `connections` clients; returns once all are acked."""
+    if connections < 1 or max_inflight < 1:
+        raise ValueError("publish_fleet needs at least one connection and one in-flight slot")
     url = mqtt_url if isinstance(mqtt_url, MqttUrl) else MqttUrl.parse(mqtt_url)
     stats = PublishStats()
     run_id = uuid.uuid4().hex[:8]  # concurrent runs on one broker must not share client ids

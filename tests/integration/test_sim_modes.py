@@ -110,12 +110,13 @@ def test_cli_offline_run_writes_files_and_labels(tmp_path: Path) -> None:
 def test_cli_rejects_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--mode", "offline", "--fleet", "nowhere", "--quiet"]) == 2
     assert main(["simulate", "--mode", "offline", "--faults", "often", "--quiet"]) == 2
+    assert main(["simulate", "--mode", "realtime", "--speedup", "0", "--quiet"]) == 2
     assert main(["simulate", "--mode", "offline", "--start", "last tuesday", "--quiet"]) == 1
     nobody = f"mqtt://127.0.0.1:{free_port()}"
     argv = ["simulate", "--fleet", "small", "--days", "0.05", "--quiet", "--no-register"]
     assert main([*argv, "--mqtt-url", nobody]) == 1
     err = capsys.readouterr().err
-    assert "unknown fleet" in err and "unknown fault profile" in err
+    assert "unknown fleet" in err and "unknown fault profile" in err and "--speedup" in err
     assert "Invalid isoformat" in err and "Connection refused" in err
 
 
