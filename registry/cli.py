@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from registry import credentials, service
-from registry.models import Device, Tenant
+from registry.models import Device, Site, Tenant
 from servitize import db
 from servitize.settings import get_settings
 
@@ -23,6 +23,12 @@ def register(sub: Any) -> None:
     q.add_argument("--name", required=True)
     q.add_argument("--timezone", default="Asia/Shanghai")
     q.set_defaults(handler=_add_tenant)
+    q = rsub.add_parser("add-site", help="create or update a site of a tenant")
+    q.add_argument("id")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("--name", required=True)
+    q.add_argument("--kind", help="e.g. substation, slope, bridge, plant")
+    q.set_defaults(handler=_add_site)
     q = rsub.add_parser("add-device", help="register a device and print its password once")
     q.add_argument("id")
     q.add_argument("--type", required=True, dest="device_type")
@@ -61,6 +67,17 @@ async def _add_tenant(args: argparse.Namespace) -> int:
         await service.save_tenant(pool, Tenant(args.id, args.name, args.timezone))
     finally:
         await pool.close()
+    return 0
+
+
+async def _add_site(args: argparse.Namespace) -> int:
+    pool = await _pool()
+    try:
+        saved = await service.save_site(pool, Site(args.id, args.tenant, args.name, args.kind))
+    finally:
+        await pool.close()
+    if not saved:
+        raise db.ConfigError(f"tenant {args.tenant} does not exist: add it first")
     return 0
 
 

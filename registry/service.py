@@ -26,6 +26,15 @@ async def save_tenant(pool: Pool, tenant: Tenant, sites: Iterable[Site] = ()) ->
             await repository.upsert_site(conn, site)
 
 
+async def save_site(pool: Pool, site: Site) -> bool:
+    """Create or update a site; False when its tenant does not exist."""
+    async with transaction(pool) as conn:
+        if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", site.tenant_id):
+            return False
+        await repository.upsert_site(conn, site)
+    return True
+
+
 async def register_devices(pool: Pool, devices: Iterable[Device]) -> dict[str, str]:
     """Register devices with fresh credentials; returns each new password (shown once)."""
     passwords: dict[str, str] = {}

@@ -51,3 +51,35 @@ def test_missing_database_url_says_what_to_do() -> None:
         cwd="/",
     )
     assert out.returncode == 2 and "SERVITIZE_DATABASE_URL is not set" in out.stderr
+
+
+async def test_registry_commands_register_a_site_and_device(db_url: str) -> None:
+    assert _servitize("registry", "seed-types", SERVITIZE_DATABASE_URL=db_url).returncode == 0
+    orphan = _servitize(
+        "registry",
+        "add-site",
+        "s1",
+        "--tenant",
+        "nobody",
+        "--name",
+        "S",
+        SERVITIZE_DATABASE_URL=db_url,
+    )
+    assert orphan.returncode == 2 and "tenant nobody does not exist" in orphan.stderr
+    for cmd in (
+        ("add-tenant", "grid", "--name", "Grid Co"),
+        ("add-site", "sub-1", "--tenant", "grid", "--name", "Substation 1", "--kind", "substation"),
+        (
+            "add-device",
+            "robot-1",
+            "--type",
+            "substation-robot",
+            "--tenant",
+            "grid",
+            "--site",
+            "sub-1",
+        ),
+    ):
+        done = _servitize("registry", *cmd, SERVITIZE_DATABASE_URL=db_url)
+        assert done.returncode == 0, done.stderr
+    assert "MQTT password (shown once)" in done.stdout
