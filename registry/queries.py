@@ -10,10 +10,13 @@ from registry import credentials, repository, service
 from registry.models import DeviceType, MetricSpec
 from servitize.db import Pool, transaction
 
+# Connection state from the device_presence view: the status topic (Last Will) and silence
+# longer than three reporting intervals both make a device offline.
 _DEVICE = """SELECT d.id, d.device_type_id, d.tenant_id, d.site_id, d.name, d.serial_number,
-       d.enabled, d.created_at, d.updated_at, s.online, s.status_changed_at, s.last_seen_at,
-       s.last_reading_ts
-  FROM devices d LEFT JOIN device_status s ON s.device_id = d.id"""
+       d.enabled, d.created_at, d.updated_at, p.presence,
+       CASE p.presence WHEN 'never_seen' THEN NULL ELSE p.presence = 'online' END AS online,
+       p.status_changed_at, p.last_seen_at, p.last_reading_ts
+  FROM devices d JOIN device_presence p ON p.device_id = d.id"""
 # Columns that may not be set to null.
 REQUIRED = frozenset({"name", "timezone", "enabled"})
 # Columns a PATCH may set, per table: names are never taken from the request itself.

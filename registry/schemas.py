@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -214,6 +215,7 @@ class DeviceOut(BaseModel):
                 "name": "Robot 7",
                 "serial_number": "SR-2026-0007",
                 "enabled": True,
+                "presence": "online",
                 "online": True,
                 "status_changed_at": "2026-03-01T07:58:00Z",
                 "last_seen_at": "2026-03-01T08:00:10Z",
@@ -231,7 +233,11 @@ class DeviceOut(BaseModel):
     name: str
     serial_number: str | None
     enabled: bool
-    online: bool | None = Field(description="from the retained status topic; null = never seen")
+    presence: Literal["online", "offline", "silent", "never_seen"] = Field(
+        description="offline: the device said so (Last Will); silent: nothing for more than "
+        "three reporting intervals; never_seen: no message yet"
+    )
+    online: bool | None = Field(description="presence is online; null = never seen")
     status_changed_at: datetime | None
     last_seen_at: datetime | None
     last_reading_ts: datetime | None
