@@ -90,8 +90,11 @@ def test_nan_and_infinity_are_rejected_per_metric() -> None:
         (T, b"{not json", Reason.MALFORMED_JSON),
         (T, b"\xff\xfe", Reason.MALFORMED_JSON),
         (T, [1, 2], Reason.INVALID_PAYLOAD),
-        (T, {"ts": "2026-11-26T11:59:00Z", "seq": "x", "metrics": {"flow_m3h": 1}},
-         Reason.INVALID_PAYLOAD),
+        (
+            T,
+            {"ts": "2026-11-26T11:59:00Z", "seq": "x", "metrics": {"flow_m3h": 1}},
+            Reason.INVALID_PAYLOAD,
+        ),
         (T, {"ts": True, "metrics": {"flow_m3h": 1}}, Reason.INVALID_TIMESTAMP),
         (T, {"ts": "2026-11-26T11:59:00Z", "metrics": {"flow_m3h": True}}, Reason.INVALID_VALUE),
         ("devices/pump-1/events", {"ts": "2026-11-26T11:59:00Z"}, Reason.INVALID_EVENT),
