@@ -1,4 +1,4 @@
-"""Metering SQL: subscriptions in a period, usage counts from device_events, availability.
+"""Metering SQL: subscriptions in a period, usage from device_events and telemetry, availability.
 
 Every query shares the covered-time CTE: each coverage row clipped to its subscription and to
 the period, as timestamps of local midnight in the tenant's zone.
@@ -63,6 +63,12 @@ async def period_subscriptions(
     )
 
 
+# Usage metered from telemetry rather than from events: every stored value (data point) of a
+# covered device in its covered time, the unit IoT platforms such as ThingsBoard Cloud bill by.
+# Ingest stores a reading once however often it is delivered, so it is counted once.
+TELEMETRY_VALUES = "telemetry_values"
+
+
 async def usage_counts(
     conn: Connection,
     first: date,
@@ -70,7 +76,16 @@ async def usage_counts(
     tenant_ids: list[str] | None,
     types: list[str],
 ) -> dict[tuple[int, str], int]:
-    """Events per (subscription, type) with device timestamps in each device's covered time."""
+    """Usage per (subscription, type) with device timestamps in each device's covered time."""
+    counts = await _event_counts(conn, first, next_first, tenant_ids, types)
+    if TELEMETRY_VALUES in types:
+        counts |= await _telemetry_counts(conn, first, next_first, tenant_ids)
+    return counts
+
+
+async def _event_counts(
+    conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None, types: list[str]
+) -> dict[tuple[int, str], int]:
     rows = await conn.fetch(
         f"""WITH {_COVERED}
             SELECT cov.sub_id, e.type, count(*) AS n
@@ -82,9 +97,26 @@ async def usage_counts(
         first,
         next_first,
         tenant_ids,
-        types,
+        [t for t in types if t != TELEMETRY_VALUES],
     )
     return {(r["sub_id"], r["type"]): r["n"] for r in rows}
+
+
+async def _telemetry_counts(
+    conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None
+) -> dict[tuple[int, str], int]:
+    rows = await conn.fetch(
+        f"""WITH {_COVERED}
+            SELECT cov.sub_id, count(*) AS n
+            FROM cov JOIN telemetry tl
+              ON tl.device_id = cov.device_id AND tl.ts >= cov.t0 AND tl.ts < cov.t1
+            WHERE cov.t1 > cov.t0
+            GROUP BY cov.sub_id""",
+        first,
+        next_first,
+        tenant_ids,
+    )
+    return {(r["sub_id"], TELEMETRY_VALUES): r["n"] for r in rows}
 
 
 async def availability(
