@@ -6,7 +6,7 @@ import importlib.util
 import subprocess
 import sys
 
-BENCHES = ("bench.ingest", "bench.detect", "bench.billing", "bench.api")
+BENCHES = ("bench.ingest", "bench.simulate", "bench.detect", "bench.billing", "bench.api")
 
 
 def main() -> int:
