@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from servitize import db, migrate
 from servitize.infra import BrokerProcess, port_open, start_broker, start_embedded_postgres
@@ -17,9 +18,10 @@ WORK = Path(__file__).resolve().parent.parent / ".servitize" / "test"
 
 def server_url() -> str:
     """A PostgreSQL server to create test databases on."""
-    if url := os.environ.get("SERVITIZE_TEST_DATABASE_URL"):
+    url = os.environ.get("SERVITIZE_TEST_DATABASE_URL", "")
+    if url and url != "embedded":  # "embedded" forces the fresh-machine path
         return url
-    if port_open("127.0.0.1", 5432):
+    if not url and port_open("127.0.0.1", 5432):
         return "postgresql://postgres@127.0.0.1:5432/postgres"
     return start_embedded_postgres(WORK)
 
@@ -79,3 +81,9 @@ def broker() -> BrokerProcess:
 def shared_subscriptions() -> bool:
     """Whether the test broker deals $share groups."""
     return BROKER_KIND["kind"] == "mosquitto"
+
+
+def require_mosquitto(why: str) -> None:
+    """Skip the calling test on the amqtt fallback broker (used where Mosquitto is missing)."""
+    if BROKER_KIND["kind"] != "mosquitto":
+        pytest.skip(f"needs Mosquitto: the amqtt fallback broker {why}")

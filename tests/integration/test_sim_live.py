@@ -12,6 +12,7 @@ from simulators.faults import NONE, FaultPlanner
 from simulators.fleet import fleet
 from simulators.live import run_fleet_live
 from simulators.service import run_demo_fleet
+from tests import services
 from tests.integration.test_sim_support import capture
 
 
@@ -44,6 +45,7 @@ async def test_demo_fleet_registers_and_streams(
 
 
 async def test_fleet_scale_mode_multiplexes_many_devices(broker_url: str) -> None:
+    services.require_mosquitto("drops multiplexed high-rate publishers")
     many = fleet("scale:200", seed=9)
     stop = asyncio.Event()
     planner = FaultPlanner(NONE, 0)

@@ -20,6 +20,7 @@ from simulators.fleet import Fleet, fleet
 from simulators.models import Fault, FaultKind
 from simulators.realtime import Timeline, feed_device, run_realtime
 from simulators.stream import DeviceStream
+from tests import services
 from tests.integration.test_sim_support import capture, persistence_dir, persistent_broker
 
 
@@ -31,6 +32,7 @@ def _one_device(type_id: str) -> Fleet:
 
 
 async def test_last_will_reaches_the_broker_when_a_device_dies(broker_url: str) -> None:
+    services.require_mosquitto("does not publish a retained Last Will reliably")
     device_id = f"sim-will-{uuid.uuid4().hex[:8]}"
     status = f"devices/{device_id}/status"
     # A long backoff keeps the dead device from coming back during the test.
