@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from servitize import db, migrate
-from servitize.infra import BrokerProcess, port_open, start_broker, start_embedded_postgres
+from servitize.infra import BrokerProcess, local_server_url, start_broker, with_database
 from servitize.settings import Settings
 
 WORK = Path(__file__).resolve().parent.parent / ".servitize" / "bench"
@@ -22,17 +22,7 @@ WORK = Path(__file__).resolve().parent.parent / ".servitize" / "bench"
 
 def server_url() -> str:
     """SERVITIZE_BENCH_DATABASE_URL, the local PostgreSQL, or an embedded one."""
-    if url := os.environ.get("SERVITIZE_BENCH_DATABASE_URL"):
-        return url
-    if port_open("127.0.0.1", 5432):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return start_embedded_postgres(WORK)
-
-
-def _with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    base = base.rsplit("/", 1)[0] + "/" + name
-    return f"{base}?{query}" if query else base
+    return local_server_url(os.environ.get("SERVITIZE_BENCH_DATABASE_URL"), WORK)
 
 
 @asynccontextmanager
@@ -41,7 +31,7 @@ async def scratch_database(server: str) -> AsyncIterator[str]:
     name = f"servitize_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server)
     await admin.execute(f"CREATE DATABASE {name}")
-    url = _with_db(server, name)
+    url = with_database(server, name)
     try:
         conn = await db.connect(url)
         await migrate.migrate(conn, Settings(database_url=url))

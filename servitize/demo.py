@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from servitize import db, migrate
-from servitize.infra import BrokerProcess, start_broker, start_embedded_postgres
+from servitize.infra import BrokerProcess, start_broker, start_embedded_postgres, with_database
 from servitize.settings import Settings, get_settings
 from servitize.storage import active_path
 
@@ -56,8 +56,7 @@ async def _database(settings: Settings) -> str:
             await admin.execute("CREATE DATABASE servitize")
     finally:
         await admin.close()
-    base, _, query = server.partition("?")
-    return base.rsplit("/", 1)[0] + "/servitize" + (f"?{query}" if query else "")
+    return with_database(server, "servitize")
 
 
 def _broker(settings: Settings) -> tuple[str, BrokerProcess | None]:

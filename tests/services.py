@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from servitize import db, migrate
-from servitize.infra import BrokerProcess, port_open, start_broker, start_embedded_postgres
+from servitize.infra import BrokerProcess, local_server_url, start_broker, with_database
 from servitize.settings import Settings
 
 WORK = Path(__file__).resolve().parent.parent / ".servitize" / "test"
@@ -18,19 +18,7 @@ WORK = Path(__file__).resolve().parent.parent / ".servitize" / "test"
 
 def server_url() -> str:
     """A PostgreSQL server to create test databases on."""
-    url = os.environ.get("SERVITIZE_TEST_DATABASE_URL", "")
-    if url and url != "embedded":  # "embedded" forces the fresh-machine path
-        return url
-    if not url and port_open("127.0.0.1", 5432):
-        return "postgresql://postgres@127.0.0.1:5432/postgres"
-    return start_embedded_postgres(WORK)
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server URL pointing at another database."""
-    base, _, query = url.partition("?")
-    base = base.rsplit("/", 1)[0] + "/" + name
-    return f"{base}?{query}" if query else base
+    return local_server_url(os.environ.get("SERVITIZE_TEST_DATABASE_URL"), WORK)
 
 
 async def create_database(server: str, *, template: str | None = None, prefix: str = "t") -> str:
