@@ -108,7 +108,8 @@ def parse_message(
     rej = _Rejects(topic, dtopic.device_id, payload)
     info = _check_device(dtopic, payload, devices, limits, rej)
     if info is not None:
-        _dispatch(dtopic, payload, info, ranges, now, limits, parsed, rej)
+        msg = _Message(info.id, ranges.get(info.device_type.id, {}), now, limits, parsed, rej)
+        msg.dispatch(dtopic.channel, payload)
     parsed.rejects = rej.records()
     return parsed
 
@@ -132,44 +133,6 @@ def _check_device(
     return None
 
 
-def _dispatch(
-    dtopic: DeviceTopic,
-    payload: bytes,
-    info: DeviceInfo,
-    ranges: Ranges,
-    now: datetime,
-    limits: Limits,
-    parsed: Parsed,
-    rej: _Rejects,
-) -> None:
-    if dtopic.channel is Channel.STATUS:
-        _status(dtopic.device_id, payload, parsed, rej)
-        return
-    doc = _load_json(payload, rej)
-    if doc is _INVALID:
-        return
-    if dtopic.channel is Channel.EVENTS:
-        _event(dtopic.device_id, doc, now, limits, parsed, rej)
-    else:
-        _telemetry(info, doc, ranges.get(info.device_type.id, {}), now, limits, parsed, rej)
-
-
-def _load_json(payload: bytes, rej: _Rejects) -> Any:
-    try:
-        return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        rej.add(Reason.MALFORMED_JSON, f"not UTF-8 JSON: {exc}")
-        return _INVALID
-
-
-def _status(device_id: str, payload: bytes, parsed: Parsed, rej: _Rejects) -> None:
-    text = payload.decode("utf-8", "replace").strip().strip('"').lower()
-    if text in ("online", "offline"):
-        parsed.status = (device_id, text == "online")
-    else:
-        rej.add(Reason.INVALID_STATUS, f"status must be online or offline, got {text[:40]!r}")
-
-
 def parse_ts(raw: Any) -> datetime:
     """RFC 3339 with an offset, or integer epoch milliseconds, as an aware UTC datetime."""
     if type(raw) is int:
@@ -184,106 +147,147 @@ def parse_ts(raw: Any) -> datetime:
     raise ValueError(f"ts must be an RFC 3339 string or integer epoch ms, got {raw!r}"[:120])
 
 
-def _checked_ts(
-    raw: Any, now: datetime, limits: Limits, where: str, rej: _Rejects
-) -> datetime | None:
-    try:
-        ts = parse_ts(raw)
-    except (ValueError, OverflowError, OSError) as exc:
-        rej.add(Reason.INVALID_TIMESTAMP, f"{where}: {exc}")
-        return None
-    if ts > now + limits.max_future:
-        rej.add(Reason.FUTURE_TIMESTAMP, f"{where}: {ts.isoformat()} is ahead of server time")
-        return None
-    if ts < now - limits.retention:
-        rej.add(Reason.TOO_OLD, f"{where}: {ts.isoformat()} is older than retention")
-        return None
-    return ts
+class _Message:
+    """One message of a known device being validated: where its rows and rejects go."""
 
+    __slots__ = ("device_id", "earliest", "latest", "max_readings", "parsed", "ranges", "rej")
 
-def _telemetry(
-    info: DeviceInfo,
-    doc: Any,
-    ranges: Mapping[str, tuple[float, float]],
-    now: datetime,
-    limits: Limits,
-    parsed: Parsed,
-    rej: _Rejects,
-) -> None:
-    if isinstance(doc, dict) and isinstance(doc.get("readings"), list):
-        readings = doc["readings"]
-        if not readings:
-            rej.add(Reason.INVALID_PAYLOAD, "readings is empty")
+    def __init__(
+        self,
+        device_id: str,
+        ranges: Mapping[str, tuple[float, float]],
+        now: datetime,
+        limits: Limits,
+        parsed: Parsed,
+        rej: _Rejects,
+    ) -> None:
+        self.device_id, self.ranges, self.parsed, self.rej = device_id, ranges, parsed, rej
+        self.earliest, self.latest = now - limits.retention, now + limits.max_future
+        self.max_readings = limits.max_readings
+
+    def dispatch(self, channel: Channel, payload: bytes) -> None:
+        """Route the payload by channel."""
+        if channel is Channel.STATUS:
+            self.status(payload)
             return
-        if len(readings) > limits.max_readings:
-            rej.add(Reason.TOO_MANY_READINGS, f"{len(readings)} readings > {limits.max_readings}")
+        doc = self.load_json(payload)
+        if doc is _INVALID:
             return
-    elif isinstance(doc, dict) and "metrics" in doc:
-        readings = [doc]
-    else:
-        rej.add(Reason.INVALID_PAYLOAD, 'expected {"ts", "metrics"} or {"readings": [...]}')
-        return
-    for index, reading in enumerate(readings):
-        _reading(info.id, reading, f"reading #{index}", ranges, now, limits, parsed, rej)
+        if channel is Channel.EVENTS:
+            self.event(doc)
+        else:
+            self.telemetry(doc)
 
+    def load_json(self, payload: bytes) -> Any:
+        """The JSON document, or _INVALID with a reject."""
+        try:
+            return json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.rej.add(Reason.MALFORMED_JSON, f"not UTF-8 JSON: {exc}")
+            return _INVALID
 
-def _reading(
-    device_id: str,
-    reading: Any,
-    where: str,
-    ranges: Mapping[str, tuple[float, float]],
-    now: datetime,
-    limits: Limits,
-    parsed: Parsed,
-    rej: _Rejects,
-) -> None:
-    if not isinstance(reading, dict):
-        rej.add(Reason.INVALID_PAYLOAD, f"{where}: not an object")
-        return
-    metrics, seq = reading.get("metrics"), reading.get("seq")
-    if not isinstance(metrics, dict) or not metrics:
-        rej.add(Reason.INVALID_PAYLOAD, f"{where}: metrics must be a non-empty object")
-        return
-    if seq is not None and (type(seq) is not int or not -(2**63) <= seq < 2**63):
-        rej.add(Reason.INVALID_PAYLOAD, f"{where}: seq must be an integer")
-        return
-    ts = _checked_ts(reading.get("ts"), now, limits, where, rej)
-    if ts is None:
-        return
-    for name, value in metrics.items():
-        bounds = ranges.get(name)
-        if bounds is None:
-            rej.add(Reason.UNKNOWN_METRIC, f"{where}: {name!r} is not in the catalog"[:200])
-        elif type(value) not in (int, float) or not math.isfinite(value):
-            rej.add(
-                Reason.INVALID_VALUE, f"{where}: {name} = {value!r} is not a finite number"[:200]
+    def status(self, payload: bytes) -> None:
+        """`online` / `offline` from the retained status topic."""
+        text = payload.decode("utf-8", "replace").strip().strip('"').lower()
+        if text in ("online", "offline"):
+            self.parsed.status = (self.device_id, text == "online")
+        else:
+            detail = f"status must be online or offline, got {text[:40]!r}"
+            self.rej.add(Reason.INVALID_STATUS, detail)
+
+    def checked_ts(self, raw: Any, where: str) -> datetime | None:
+        """A device timestamp inside the accepted window, or None with a reject."""
+        try:
+            ts = parse_ts(raw)
+        except (ValueError, OverflowError, OSError) as exc:
+            self.rej.add(Reason.INVALID_TIMESTAMP, f"{where}: {exc}")
+            return None
+        if ts > self.latest:
+            self.rej.add(
+                Reason.FUTURE_TIMESTAMP, f"{where}: {ts.isoformat()} is ahead of server time"
             )
+            return None
+        if ts < self.earliest:
+            self.rej.add(Reason.TOO_OLD, f"{where}: {ts.isoformat()} is older than retention")
+            return None
+        return ts
+
+    def telemetry(self, doc: Any) -> None:
+        """One reading or a batch of readings."""
+        if isinstance(doc, dict) and isinstance(doc.get("readings"), list):
+            readings = doc["readings"]
+            if not readings:
+                self.rej.add(Reason.INVALID_PAYLOAD, "readings is empty")
+                return
+            if len(readings) > self.max_readings:
+                detail = f"{len(readings)} readings > {self.max_readings}"
+                self.rej.add(Reason.TOO_MANY_READINGS, detail)
+                return
+        elif isinstance(doc, dict) and "metrics" in doc:
+            readings = [doc]
+        else:
+            self.rej.add(
+                Reason.INVALID_PAYLOAD, 'expected {"ts", "metrics"} or {"readings": [...]}'
+            )
+            return
+        for index, reading in enumerate(readings):
+            self.reading(reading, f"reading #{index}")
+
+    def reading(self, reading: Any, where: str) -> None:
+        """Validate one reading; good metrics become rows, bad ones rejects."""
+        if not isinstance(reading, dict):
+            self.rej.add(Reason.INVALID_PAYLOAD, f"{where}: not an object")
+            return
+        metrics, seq = reading.get("metrics"), reading.get("seq")
+        if not isinstance(metrics, dict) or not metrics:
+            self.rej.add(Reason.INVALID_PAYLOAD, f"{where}: metrics must be a non-empty object")
+            return
+        if seq is not None and (type(seq) is not int or not -(2**63) <= seq < 2**63):
+            self.rej.add(Reason.INVALID_PAYLOAD, f"{where}: seq must be an integer")
+            return
+        ts = self.checked_ts(reading.get("ts"), where)
+        if ts is not None:
+            for name, value in metrics.items():
+                self.metric(name, value, ts, seq, where)
+
+    def metric(self, name: str, value: Any, ts: datetime, seq: int | None, where: str) -> None:
+        """One metric value: a row (flagged when out of range) or a reject."""
+        bounds = self.ranges.get(name)
+        if bounds is None:
+            self.rej.add(Reason.UNKNOWN_METRIC, f"{where}: {name!r} is not in the catalog"[:200])
+        elif type(value) not in (int, float) or not math.isfinite(value):
+            detail = f"{where}: {name} = {value!r} is not a finite number"[:200]
+            self.rej.add(Reason.INVALID_VALUE, detail)
         else:
             flags = 0 if bounds[0] <= value <= bounds[1] else FLAG_OUT_OF_RANGE
-            parsed.flagged += flags
-            parsed.readings.append((device_id, name, ts, float(value), seq, flags))
+            self.parsed.flagged += flags
+            self.parsed.readings.append((self.device_id, name, ts, float(value), seq, flags))
 
+    def event(self, doc: Any) -> None:
+        """One device event."""
+        if not isinstance(doc, dict):
+            self.rej.add(Reason.INVALID_EVENT, "event must be a JSON object")
+            return
+        etype, code, severity = doc.get("type"), doc.get("code"), doc.get("severity")
+        attrs = doc.get("attrs", {})
+        if not isinstance(etype, str) or not 0 < len(etype) <= 64:
+            self.rej.add(Reason.INVALID_EVENT, "type must be a string of 1-64 characters")
+        elif not all(v is None or isinstance(v, str) for v in (code, severity)):
+            self.rej.add(Reason.INVALID_EVENT, "code and severity must be strings")
+        elif not isinstance(attrs, dict):
+            self.rej.add(Reason.INVALID_EVENT, "attrs must be an object")
+        else:
+            ts = self.checked_ts(doc.get("ts"), "event")
+            if ts is not None:
+                self.store_event(ts, etype, code, severity, attrs)
 
-def _event(
-    device_id: str, doc: Any, now: datetime, limits: Limits, parsed: Parsed, rej: _Rejects
-) -> None:
-    if not isinstance(doc, dict):
-        rej.add(Reason.INVALID_EVENT, "event must be a JSON object")
-        return
-    etype, code, severity = doc.get("type"), doc.get("code"), doc.get("severity")
-    attrs = doc.get("attrs", {})
-    if not isinstance(etype, str) or not 0 < len(etype) <= 64:
-        rej.add(Reason.INVALID_EVENT, "type must be a string of 1-64 characters")
-    elif not all(v is None or isinstance(v, str) for v in (code, severity)):
-        rej.add(Reason.INVALID_EVENT, "code and severity must be strings")
-    elif not isinstance(attrs, dict):
-        rej.add(Reason.INVALID_EVENT, "attrs must be an object")
-    else:
-        ts = _checked_ts(doc.get("ts"), now, limits, "event", rej)
-        if ts is not None:
-            try:
-                attrs_json = json.dumps(attrs, allow_nan=False)
-            except ValueError:
-                rej.add(Reason.INVALID_EVENT, "attrs must not contain NaN or Infinity")
-                return
-            parsed.events.append((device_id, ts, etype, code, severity, attrs_json))
+    def store_event(
+        self, ts: datetime, etype: str, code: str | None, severity: str | None, attrs: Any
+    ) -> None:
+        """Keep the event, unless its attrs cannot be stored as JSON."""
+        try:
+            attrs_json = json.dumps(attrs, allow_nan=False)
+        except ValueError:
+            self.rej.add(Reason.INVALID_EVENT, "attrs must not contain NaN or Infinity")
+            return
+        self.parsed.events.append((self.device_id, ts, etype, code, severity, attrs_json))
