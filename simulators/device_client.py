@@ -26,6 +26,8 @@ from simulators.messages import (
 )
 
 log = logging.getLogger(__name__)
+# How long a stopping device may take to publish `offline` and disconnect cleanly.
+_GOODBYE_S = 5.0
 
 
 @dataclass
@@ -103,7 +105,7 @@ class DeviceClient:
             if stop.is_set():
                 break
             try:
-                await self._session(stop)
+                await self._bounded_session(stop)
                 failures = 0
             except (aiomqtt.MqttError, OSError) as exc:
                 self.connected.clear()
@@ -115,6 +117,23 @@ class DeviceClient:
                 lo, hi = self.backoff_s
                 delay = min(hi, lo * 2 ** min(failures - 1, 16)) * self._jitter.uniform(0.5, 1.0)
                 await _wait(stop, delay)
+
+    async def _bounded_session(self, stop: asyncio.Event) -> None:
+        """Run a session; once stop is set, give it a few seconds to say goodbye, then cut it.
+
+        A connect or disconnect may otherwise wait out aiomqtt's 10 s timeouts on a busy
+        broker, and shutting down a fleet must not take that long.
+        """
+        session = asyncio.create_task(self._session(stop))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not session.done():
+            done, _ = await asyncio.wait({session}, timeout=_GOODBYE_S)
+            if not done:
+                session.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await session
 
     async def _session(self, stop: asyncio.Event) -> None:
         will = aiomqtt.Will(status_topic(self.device_id), b"offline", qos=1, retain=True)
