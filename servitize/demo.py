@@ -13,6 +13,7 @@ import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -133,6 +134,7 @@ def _parts() -> list[tuple[str, Part]]:
         ("simulators", "simulators.service", _simulators),
         ("detector", "analytics.detect", _detector),
         ("api", "api.app", _api),
+        ("billing", "billing.service", _billing),
     ]
     parts += [(n, p) for n, module, p in optional if importlib.util.find_spec(module)]
     return parts
@@ -193,3 +195,52 @@ async def _api(ctx: DemoContext) -> None:
     await ctx.stop.wait()
     server.should_exit = True
     await serve
+
+
+# A yearly care plan billed monthly: ¥300 per covered device, 60 patrols included per device,
+# ¥5 per extra patrol, SLA credits below 99.5 % availability (the README's reference business).
+DEMO_PLAN = {
+    "id": "demo-care-plan",
+    "name": "Monitoring care plan (demo)",
+    "pricing_model": "flat",
+    "tiers": [{"unit_price": "30000"}],
+    "usage_prices": [
+        {"usage_type": "inspection_completed", "unit_price": "500", "included_per_device": 60}
+    ],
+    "sla_target": "99.5",
+    "sla_tiers": [
+        {"below": "99.5", "credit": "10"},
+        {"below": "99", "credit": "25"},
+        {"below": "95", "credit": "50"},
+    ],
+}
+
+
+async def _billing(ctx: DemoContext) -> None:
+    """Subscribe the demo tenants' devices and keep this month's draft invoices current."""
+    from billing import invoice_service, service
+    from billing.errors import BillingError
+    from billing.models import Period
+    from billing.schemas import PlanIn, SubscriptionIn
+
+    await service.save_plan(ctx.pool, PlanIn.model_validate(DEMO_PLAN))
+    today = datetime.now(UTC).date()
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT tenant_id, array_agg(id) AS ids FROM devices GROUP BY 1")
+    for row in rows:
+        sub = SubscriptionIn(
+            tenant_id=row["tenant_id"],
+            plan_id=DEMO_PLAN["id"],
+            start_date=today.replace(day=1),
+            device_ids=sorted(row["ids"]),
+        )
+        with contextlib.suppress(BillingError):  # already subscribed by an earlier demo run
+            await service.subscribe(ctx.pool, sub)
+    ctx.notes.append(
+        f"Invoices:      draft invoices for {today:%Y-%m} are refreshed every minute "
+        "(GET /api/v1/billing/invoices)"
+    )
+    while not ctx.stop.is_set():
+        await invoice_service.run_period(ctx.pool, Period(today.year, today.month))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctx.stop.wait(), 60)
