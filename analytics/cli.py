@@ -10,8 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from servitize import db
-from servitize.settings import get_settings
+from servitize import db, startup
 
 
 def register(sub: Any) -> None:
@@ -60,7 +59,7 @@ async def _detect(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"servitize detect: {exc}", file=sys.stderr)
         return 2
-    pool = await db.create_pool(db.database_url(get_settings()), max_size=4)
+    pool = await startup.service_pool("detect", max_size=4)
     try:
         if args.replay:
             return await _replay(pool, args, part)

@@ -14,8 +14,7 @@ async def _train(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from analytics.modelstore import train
-    from servitize import db
-    from servitize.settings import get_settings
+    from servitize import startup
 
     try:
         start, end = datetime.fromisoformat(args.start), datetime.fromisoformat(args.end)
@@ -24,7 +23,7 @@ async def _train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"servitize train: {exc}", file=sys.stderr)
         return 2
-    pool = await db.create_pool(db.database_url(get_settings()), max_size=2)
+    pool = await startup.service_pool("analytics", max_size=2)
     try:
         done = await train(pool, args.device_type, start, end)
     except ValueError as exc:

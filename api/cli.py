@@ -12,7 +12,7 @@ import uvicorn
 
 from api import service
 from api.models import ROLES
-from servitize import db, migrate
+from servitize import db, migrate, startup
 from servitize.settings import get_settings
 from servitize.storage import active_path
 
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _pool() -> db.Pool:
-    return await db.create_pool(db.database_url(get_settings()), max_size=2)
+    return await startup.service_pool("keys", max_size=2)
 
 
 async def _create(args: argparse.Namespace) -> int:

@@ -13,8 +13,7 @@ from billing import invoice_service, lifecycle, report_service, service
 from billing.errors import BillingError, NotFound
 from billing.models import Money, Period
 from billing.schemas import PlanIn, SubscriptionIn
-from servitize import db
-from servitize.settings import get_settings
+from servitize import db, startup
 
 
 def register(sub: Any) -> None:
@@ -74,7 +73,7 @@ def _add(b: Any, name: str, handler: Any, text: str) -> Any:
 
 def _guarded(handler: Any) -> Any:
     async def run(args: argparse.Namespace) -> int:
-        pool = await db.create_pool(db.database_url(get_settings()), max_size=3)
+        pool = await startup.service_pool("billing", max_size=3)
         try:
             return int(await handler(pool, args))
         except (BillingError, NotFound, ValueError) as exc:

@@ -10,10 +10,8 @@ from typing import Any
 
 from ingest.rollup import run_upkeep
 from ingest.service import IngestConfig, IngestService
-from servitize import db
-from servitize.migrate import require_migrated
+from servitize import db, startup
 from servitize.settings import get_settings
-from servitize.storage import active_path
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +39,8 @@ async def _run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"ingest_group": args.group})
     if not settings.mqtt_url:
         raise db.ConfigError("SERVITIZE_MQTT_URL is not set (e.g. mqtt://127.0.0.1:1883)")
-    pool = await db.create_pool(db.database_url(settings), max_size=4)
+    pool = await startup.service_pool(f"ingest {settings.ingest_client_id}", max_size=4)
     try:
-        async with pool.acquire() as conn:
-            await require_migrated(conn)
-            log.info("storage path: %s", (await active_path(conn)).value)
         if settings.ingest_metrics_port:
             from prometheus_client import start_http_server
 

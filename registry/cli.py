@@ -8,8 +8,7 @@ from typing import Any
 
 from registry import credentials, service
 from registry.models import Device, Site, Tenant
-from servitize import db
-from servitize.settings import get_settings
+from servitize import db, startup
 
 
 def register(sub: Any) -> None:
@@ -48,7 +47,7 @@ def register(sub: Any) -> None:
 
 
 async def _pool() -> db.Pool:
-    return await db.create_pool(db.database_url(get_settings()), max_size=2)
+    return await startup.service_pool("registry", max_size=2)
 
 
 async def _seed_types(args: argparse.Namespace) -> int:

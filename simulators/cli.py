@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from servitize import db
+from servitize import startup
 from servitize.settings import get_settings
 from simulators import faults as fault_profiles
 from simulators.faults import FaultPlanner
@@ -71,7 +71,7 @@ async def _register(args: argparse.Namespace, sim_fleet: Fleet) -> dict[str, str
         print("no database configured (SERVITIZE_DATABASE_URL); register the fleet with:")
         print("\n".join("  " + line for line in registration_commands(sim_fleet)))
         return None
-    pool = await db.create_pool(db.database_url(get_settings()), max_size=2)
+    pool = await startup.service_pool("simulate", max_size=2)
     try:
         passwords = await register_fleet(pool, sim_fleet)
     finally:

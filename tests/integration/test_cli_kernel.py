@@ -23,9 +23,18 @@ def _servitize(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 async def test_migrate_doctor_and_unmigrated_refusal(pg_server: str, broker_url: str) -> None:
     url = await services.create_database(pg_server)
     try:
-        refused = _servitize("ingest", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
-        assert refused.returncode == 2
-        assert "run `servitize migrate`" in refused.stderr
+        for command in (
+            ["ingest"],
+            ["detect"],
+            ["bill", "--period", "2026-11"],
+            ["registry", "seed-types"],
+            ["keys", "list"],
+        ):
+            refused = _servitize(
+                *command, SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url
+            )
+            assert refused.returncode == 2, (command, refused.stderr)
+            assert "run `servitize migrate`" in refused.stderr
         sick = _servitize("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
         assert sick.returncode == 1 and "BAD schema" in sick.stdout
         first = _servitize("migrate", SERVITIZE_DATABASE_URL=url)
