@@ -99,7 +99,7 @@ async def count(pool: Pool, sql: str, *args: object) -> int:
 
 
 def spawn_ingest(
-    db_url: str, broker_url: str, client_id: str, group: str = "ingest"
+    db_url: str, broker_url: str, client_id: str, group: str = "ingest", **extra_env: str
 ) -> subprocess.Popen[bytes]:
     """Start `servitize ingest` as a separate process."""
     env = dict(
@@ -107,6 +107,7 @@ def spawn_ingest(
         SERVITIZE_DATABASE_URL=db_url,
         SERVITIZE_MQTT_URL=broker_url,
         SERVITIZE_INGEST_BATCH_MAX_DELAY_MS="50",
+        **extra_env,
     )
     return subprocess.Popen(
         [
