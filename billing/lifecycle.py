@@ -83,21 +83,8 @@ async def verify(pool: Pool, invoice_id: int) -> bool:
 
 
 def _hash_header(inv: Any, number: str, at: Any) -> dict[str, object]:
-    keys = (
-        "tenant_id",
-        "period",
-        "currency",
-        "subtotal",
-        "vat",
-        "total",
-        "vat_breakdown",
-        "buyer_name",
-        "buyer_tax_id",
-        "buyer_address",
-        "seller_name",
-        "seller_tax_id",
-        "seller_address",
-    )
+    # The header columns as stored, plus the period; content_hash sorts keys, so order is moot.
+    keys = ("period", *inv_repo.HEADER_COLUMNS)
     return {**{k: inv[k] for k in keys}, "number": number, "finalized_at": at.isoformat()}
 
 

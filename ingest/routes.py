@@ -140,8 +140,10 @@ async def _visible_device(pool: Pool, who: Principal, device_id: str) -> None:
 
 
 async def _fetch(
-    pool: Pool, device_id: str, resolution: str, span: Any, metrics: Any, after: Any, limit: int
+    pool: Pool, device_id: str, resolution: str, span: Any, metrics: Any, cursor: Any, limit: int
 ) -> list[dict[str, Any]]:
+    """One page (plus one row to tell whether more follow) after the client's cursor."""
+    after = _cursor(cursor)
     if resolution == "raw":
         return await queries.raw(pool, device_id, span, metrics, after, limit)
     return await queries.buckets(pool, device_id, resolution, span, metrics, after, limit)
@@ -169,7 +171,7 @@ async def telemetry(
     """Raw readings (flags shown) or 1m/1h/1d buckets; pages follow next_cursor."""
     await _visible_device(pool, who, device_id)
     span = _span(start, end, resolution)
-    rows = await _fetch(pool, device_id, resolution, span, metric, _cursor(after), limit)
+    rows = await _fetch(pool, device_id, resolution, span, metric, after, limit)
     page = rows[:limit]
     readings = (
         [r | {"out_of_range": bool(r["flags"] & OUT_OF_RANGE)} for r in page]
@@ -218,7 +220,7 @@ async def telemetry_csv(
     """The same data as CSV for spreadsheets (device_id column first)."""
     await _visible_device(pool, who, device_id)
     span = _span(start, end, resolution)
-    rows = await _fetch(pool, device_id, resolution, span, metric, _cursor(after), limit)
+    rows = await _fetch(pool, device_id, resolution, span, metric, after, limit)
     columns = _CSV_COLUMNS["raw" if resolution == "raw" else "buckets"]
     out = io.StringIO()
     writer = csv.writer(out)
