@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from ingest.models import EventRow, Parsed, ReadingRow, Reject
 
@@ -48,17 +47,6 @@ class Batch:
     def statuses(self) -> list[tuple[str, bool]]:
         """Status changes in arrival order."""
         return [d.parsed.status for d in self.deliveries if d.parsed.status is not None]
-
-    def last_ts(self) -> dict[str, datetime]:
-        """Newest device timestamp per device."""
-        newest: dict[str, datetime] = {}
-        for row in self.readings():
-            if row[0] not in newest or row[2] > newest[row[0]]:
-                newest[row[0]] = row[2]
-        for ev in self.events():
-            if ev[0] not in newest or ev[1] > newest[ev[0]]:
-                newest[ev[0]] = ev[1]
-        return newest
 
     def counts(self) -> dict[str, int]:
         """Counter deltas that do not depend on the database's answer."""

@@ -34,6 +34,6 @@ class Counters:
             self.totals[key] = self.totals.get(key, 0) + value
             if value:
                 _ROWS.labels(kind=key).inc(value)
-        _BATCH.observe(len(batch.readings()))
+        _BATCH.observe(counts.get("accepted", 0) + counts.get("duplicates", 0))
         for d in batch.deliveries:
             _LAG.observe(now - d.received)

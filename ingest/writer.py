@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ import asyncpg
 
 from ingest import repository
 from ingest.batch import Batch, Delivery
-from ingest.models import Reason, Reject
+from ingest.models import EventRow, ReadingRow, Reason, Reject
 from servitize.db import Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,9 @@ class BatchWriter:
             new = await repository.insert_readings(conn, readings)
             new_events = await repository.insert_events(conn, events)
             await repository.insert_rejects(conn, batch.rejects())
-            last = batch.last_ts()
-            if readings or events:
-                await repository.record_batch(
-                    conn, sorted(last), _span(batch), len(readings), len(events)
-                )
+            last, span = device_times(readings, events)
+            if span:
+                await repository.record_batch(conn, sorted(last), span, len(readings), len(events))
             counts |= {
                 "accepted": new,
                 "duplicates": len(readings) - new,
@@ -114,9 +113,19 @@ class BatchWriter:
         return total
 
 
-def _span(batch: Batch) -> tuple[datetime, datetime] | None:
-    times = [r[2] for r in batch.readings()] + [e[1] for e in batch.events()]
-    return (min(times), max(times)) if times else None
+def device_times(
+    readings: Sequence[ReadingRow], events: Sequence[EventRow]
+) -> tuple[dict[str, datetime], tuple[datetime, datetime] | None]:
+    """In one pass: newest device timestamp per device, and the batch's (earliest, latest)."""
+    newest: dict[str, datetime] = {}
+    earliest: datetime | None = None
+    stamps = [(r[0], r[2]) for r in readings] + [(e[0], e[1]) for e in events]
+    for device_id, ts in stamps:
+        if device_id not in newest or ts > newest[device_id]:
+            newest[device_id] = ts
+        if earliest is None or ts < earliest:
+            earliest = ts
+    return newest, (earliest, max(newest.values())) if earliest is not None else None
 
 
 def _as_storage_error(delivery: Delivery, exc: Exception) -> Batch:

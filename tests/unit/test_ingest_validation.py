@@ -140,3 +140,15 @@ def test_parse_ts_and_topics() -> None:
         DeviceTopic.parse("devices/+/telemetry")
     assert subscriptions("g")[0] == "$share/g/devices/+/telemetry"
     assert subscriptions("")[2] == "devices/+/status"
+
+
+def test_device_times_in_one_pass() -> None:
+    from ingest.writer import device_times
+
+    t0 = NOW - timedelta(minutes=3)
+    readings = [("a", "m", t0, 1.0, None, 0), ("a", "m", NOW, 1.0, None, 0)]
+    events = [("b", t0 - timedelta(minutes=1), "x", None, None, "{}")]
+    newest, span = device_times(readings, events)
+    assert newest == {"a": NOW, "b": t0 - timedelta(minutes=1)}
+    assert span == (t0 - timedelta(minutes=1), NOW)
+    assert device_times([], []) == ({}, None)
