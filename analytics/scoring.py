@@ -1,4 +1,9 @@
-"""Score any timestamped CSV with the streaming detectors: per-row scores and flags."""
+"""Score any timestamped CSV with the streaming detectors: per-row scores and flags.
+
+The score and alarm are the NAB-evaluated stack (`ShiftAlarms`: range breakout + level shift,
+threshold, refractory), so a user gets what `servitize evaluate nab` measured; the flags name
+the production `SeriesDetector` kinds (spike, drift, stuck, noise) seen at each row.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analytics.detectors.levelshift import ShiftAlarms
 from analytics.detectors.univariate import DetectorConfig, SeriesDetector, flag_names
 
 
@@ -65,22 +71,29 @@ def _out_of_order(path: Path, times: list[str]) -> int:
     return sum(parsed[i] < parsed[i - 1] for i in range(1, len(parsed)))
 
 
-def score_table(table: Table, config: DetectorConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per column: (score in [0, 1), flag bitmask) for every row."""
+@dataclass(frozen=True, slots=True)
+class ColumnScores:
+    """One column's per-row results."""
+
+    score: np.ndarray  # ShiftAlarms score in [0, 1]
+    alarm: np.ndarray  # ShiftAlarms alarm (threshold + refractory)
+    flags: np.ndarray  # SeriesDetector flag bitmask
+
+
+def score_table(table: Table, config: DetectorConfig) -> dict[str, ColumnScores]:
+    """Per column: score, alarm and flag bitmask for every row (warm-up = config.warmup)."""
     out = {}
     for name, values in table.columns.items():
-        v = SeriesDetector(config).update(values)
-        out[name] = (v.score, v.flags)
+        score, alarm = ShiftAlarms(warmup=config.warmup).update(values)
+        out[name] = ColumnScores(score, alarm, SeriesDetector(config).update(values).flags)
     return out
 
 
-def write_scores(
-    path: Path, table: Table, scores: dict[str, tuple[np.ndarray, np.ndarray]], sep: str
-) -> int:
-    """Write per-column scores and flags plus the combined columns; returns flagged rows."""
+def write_scores(path: Path, table: Table, scores: dict[str, ColumnScores], sep: str) -> int:
+    """Write per-column score, flags and alarm plus the combined columns; returns alarm rows."""
     names = list(scores)
-    combined = np.max(np.stack([scores[n][0] for n in names]), axis=0)
-    any_flag = np.any(np.stack([scores[n][1] > 0 for n in names]), axis=0)
+    combined = np.max(np.stack([scores[n].score for n in names]), axis=0)
+    any_alarm = np.any(np.stack([scores[n].alarm for n in names]), axis=0)
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=sep)
         w.writerow(
@@ -89,13 +102,15 @@ def write_scores(
                 *(f"{n}_{k}" for n in names for k in ("score", "flags")),
                 "anomaly_score",
                 "anomaly",
+                *(f"{n}_alarm" for n in names),
             ]
         )
         for i, t in enumerate(table.times):
             cells: list[object] = [t]
             for n in names:
-                s, f = scores[n]
-                cells += [f"{s[i]:.4f}", "|".join(flag_names(int(f[i])))]
-            cells += [f"{combined[i]:.4f}", int(any_flag[i])]
+                c = scores[n]
+                cells += [f"{c.score[i]:.6f}", "|".join(flag_names(int(c.flags[i])))]
+            cells += [f"{combined[i]:.6f}", int(any_alarm[i])]
+            cells += [int(scores[n].alarm[i]) for n in names]
             w.writerow(cells)
-    return int(any_flag.sum())
+    return int(any_alarm.sum())
