@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from analytics.detectors.rules import RateRule, RiseRule, SlopeRule, ThresholdRule
 
@@ -103,11 +104,12 @@ class Context:
 
 
 CONTEXTS = {
-    # Soil drains back with a time constant of days; five days covers the response.
+    # Soil drains back with an e-folding time of about three days, so a wet spell's
+    # moisture and pore pressure take ten days to settle within a sensor's noise.
     "slope-monitor": Context(
         "rainfall_mm",
         0.2,
-        5 * 86400.0,
+        10 * 86400.0,
         frozenset(
             {"soil_moisture_pct", "pore_pressure_kpa", "crack_width_mm"}
             | {"gnss_disp_mm", "tilt_x_deg", "tilt_y_deg"}
@@ -129,6 +131,16 @@ WARMUP_S = 7 * 86400.0
 def warmup_readings(reporting_interval_s: float, warmup_s: float = WARMUP_S) -> int:
     """A week of readings (daily and weekly cycles, weather), at least 240."""
     return max(240, int(warmup_s / reporting_interval_s))
+
+
+def rule_hold_s(name: str, default: float) -> float:
+    """How long a catalog rule's condition must stay clear before its alert clears."""
+    return _holds().get(name, default)
+
+
+@cache
+def _holds() -> dict[str, float]:
+    return {r.name: r.hold_s for f in FACTORIES.values() for r in f() if isinstance(r, SlopeRule)}
 
 
 def rules_for(device_type: str) -> list[Rule]:

@@ -39,7 +39,7 @@ COINCIDENT_S = 60.0
 def hold_for(key: str) -> float:
     """How long a key's condition must stay clear before its alert clears."""
     if key.startswith("rule:"):
-        return RULE_HOLD_S
+        return catalog.rule_hold_s(key.removeprefix("rule:"), RULE_HOLD_S)
     return DRIFT_HOLD_S if key.startswith("drift:") else DETECTOR_HOLD_S
 
 

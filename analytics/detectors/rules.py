@@ -156,6 +156,8 @@ class RiseRule:
 # Tangent angles of the improved tangential-angle method (Xu Qiang et al., 2009): 45° marks
 # constant-velocity creep, 80° and 85° the medium-acceleration and imminent-failure stages.
 SLOPE_LEVELS = ("none", "blue", "yellow", "orange", "red")
+# Hysteresis: tan 40° = 0.84, so a warning clears once the rate is 16 % below the reference.
+CLEAR_ANGLE = 40.0
 
 
 def slope_level(angle_deg: F, accel: F) -> Ints:
@@ -186,6 +188,9 @@ class SlopeRule:
     # first averaged over an hour so single-reading GNSS noise does not reach the rate.
     window_s: float = 86400.0
     smooth_s: float = 3600.0
+    # A daily rate wobbles around the line for hours as a rain-fed creep peaks: the alert
+    # clears only once the angle is below CLEAR_ANGLE for six hours (one alert per event).
+    hold_s: float = 6 * 3600.0
     learn_s: float = 7 * 86400.0
     memory_s: float = 30 * 86400.0
     v_ref: float = 0.0
@@ -235,9 +240,8 @@ class SlopeRule:
         sev = np.maximum(level - 1, 0)
         angles = np.array([45.0, 45.0, 45.0, 80.0, 85.0])[level]
         limit = v_ref * np.tan(np.radians(angles))
-        return Condition(
-            level > 0, level == 0, sev.astype(np.int64), v, limit, np.nan_to_num(angle)
-        )
+        clear_ok = ~valid | (angle < CLEAR_ANGLE)
+        return Condition(level > 0, clear_ok, sev.astype(np.int64), v, limit, np.nan_to_num(angle))
 
 
 def _trailing_mean(t: F, d: F, span_s: float) -> F:

@@ -6,7 +6,7 @@ with numpy, giving exactly the answers a reading-by-reading loop would give:
 * spike: robust z against the median/MAD of the previous `window` readings;
 * drift: two-sided CUSUM of z against the level learned in the warm-up;
 * stuck: a run of identical values much longer than any seen in the warm-up;
-* noise: median |first difference| over a short window against the warm-up's.
+* noise: median |second difference| over a short window against the warm-up's.
 
 The first `warmup` readings only teach the detector: its reference level, scales and the
 thresholds, which are set from the warm-up's own score distribution (no hand-set limits).
@@ -116,7 +116,7 @@ class SeriesDetector:
         """Resume with limits learnt before a restart (the warm-up is not repeated)."""
         self.limits = limits
         self.seen = max(self.seen, self.config.warmup)
-        self.history = self.history[-max(self.config.window, self.config.noise_window + 1) :]
+        self.history = self.history[-_kept(self.config) :]
 
     @property
     def warm(self) -> bool:
@@ -143,9 +143,8 @@ class SeriesDetector:
         self.seen += len(x)
         if self.seen >= self.config.warmup:
             self.limits = learn_limits(self.history, self.config)
-            keep = max(self.config.window, self.config.noise_window + 1)
             self.run = _trailing_run(self.history)
-            self.history = self.history[-keep:]
+            self.history = self.history[-_kept(self.config) :]
 
     def _judge(self, x: F) -> BatchVerdict:
         cfg, lim = self.config, self.limits
@@ -162,8 +161,7 @@ class SeriesDetector:
         stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values))
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
         noise = ratio > lim.noise_ratio
-        keep = max(cfg.window, cfg.noise_window + 1)
-        self.history = np.concatenate([self.history, x])[-keep:]
+        self.history = np.concatenate([self.history, x])[-_kept(cfg) :]
         self.seen += len(x)
         flags = spike * SPIKE + drift * DRIFT + stuck * STUCK + noise * NOISE
         parts = np.stack(
@@ -220,16 +218,13 @@ def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
     """Reference level, scales and thresholds from warm-up readings."""
     level = float(np.median(x))
     spread = MAD_TO_SD * float(np.median(np.abs(x - level)))
-    d = np.abs(np.diff(x))
-    diff_ref = float(np.median(d))
     floor = _scale_floor(x)
-    level_sd = max(spread, diff_ref, floor)
-    diff_ref = max(diff_ref, floor)
+    level_sd = max(spread, float(np.median(np.abs(np.diff(x)))), floor)
+    diff_ref = max(float(np.median(np.abs(np.diff(x, n=2)))), floor)
     med, scale = rolling_baseline(x[: cfg.window], x[cfg.window :], cfg.window, level_sd)
     z = np.abs(x[cfg.window :] - med) / scale
-    ratio = rolling_diff_ratio(
-        x[: cfg.noise_window + 1], x[cfg.noise_window + 1 :], cfg.noise_window, diff_ref
-    )
+    lead = cfg.noise_window + 2
+    ratio = rolling_diff_ratio(x[:lead], x[lead:], cfg.noise_window, diff_ref)
     runs = run_lengths(np.nan, x, 0)
     rest = frozenset(float(v) for v in np.unique(x[runs >= cfg.min_stuck_run]))
     zl = np.clip((x - level) / level_sd, -50.0, 50.0)
@@ -280,9 +275,13 @@ def _windows(joined: F, window: int, start: int, n: int) -> F:
 
 
 def rolling_diff_ratio(prev: F, x: F, window: int, ref: float) -> F:
-    """Median |first difference| over the last `window` differences, relative to `ref`."""
-    joined = np.concatenate([prev[-(window + 1) :], x])
-    d = np.abs(np.diff(joined))
+    """Median |second difference| over the last `window` of them, relative to `ref`.
+
+    Second differences cancel a steady ramp (a motor warming up, a daily cycle), so only
+    reading-to-reading scatter counts as noise.
+    """
+    joined = np.concatenate([prev[-(window + 2) :], x])
+    d = np.abs(np.diff(joined, n=2))
     start = len(d) - len(x)
     if start < window - 1:
         d = np.concatenate([np.full(window - 1 - start, d[0] if len(d) else 0.0), d])
@@ -327,6 +326,11 @@ def true_runs(mask: NDArray[np.bool_], carry: int) -> NDArray[np.int64]:
     last_false = np.maximum.accumulate(np.where(mask, -1, idx))
     runs = np.where(last_false < 0, idx + 1 + carry, idx - last_false)
     return np.where(mask, runs, 0).astype(np.int64)
+
+
+def _kept(cfg: DetectorConfig) -> int:
+    """Readings of history the windows need: the spike window or noise window + 2."""
+    return max(cfg.window, cfg.noise_window + 2)
 
 
 def _trailing_run(x: F) -> int:
