@@ -114,7 +114,7 @@ CONTEXTS = {
             {"soil_moisture_pct", "pore_pressure_kpa", "crack_width_mm"}
             | {"gnss_disp_mm", "tilt_x_deg", "tilt_y_deg"}
         ),
-        jumps=frozenset({"crack_width_mm"}),
+        jumps=frozenset(),
     ),
 }
 

@@ -30,9 +30,10 @@ DETECTOR_HOLD_S = 300.0
 RULE_HOLD_S = 60.0
 # Drift is slow: one episode per excursion, not one per wobble while it lasts.
 DRIFT_HOLD_S = 6 * 3600.0
-# Anomalies opening together on this many metrics of one device are an operating-state
-# change (a pump starting, a robot docking), not a sensor fault: they are muted.
-COINCIDENT_METRICS = 3
+# Anomalies opening together on this many metrics of one device are the process (a pump
+# starting, a robot leaving its dock, a heavy truck straining and bending a bridge deck), not
+# a sensor fault: a failing sensor shows in that sensor alone. They are muted.
+COINCIDENT_METRICS = 2
 COINCIDENT_S = 60.0
 
 
@@ -222,7 +223,7 @@ class DevicePipeline:
             return findings
         state.watermark = float(ts[-1])
         if catalog.watched(self.device_type, metric):
-            verdict = state.detector.update(values)
+            verdict = state.detector.update(values, ts)
             findings += self._detectors(metric, ts, values, verdict)
         for rule in state.rules:
             cond = rule.evaluate(ts, values)

@@ -194,10 +194,18 @@ def match(labels: list[Label], episodes: list[Episode]) -> dict[str, Result]:
     return dict(results)
 
 
+# Robots' inspection findings are equipment defects, not device faults: one label per
+# inspection that reports one, while the hot-spot alert rightly stays open across
+# inspections. They get a row of their own and stay out of the device-fault total.
+FINDINGS = "equipment_defect"
+
+
 def summarise(results: dict[str, Result]) -> Result:
-    """All fault types together."""
+    """All injected device faults together (inspection findings left out)."""
     total = Result(delays=[])
-    for r in results.values():
+    for kind, r in results.items():
+        if kind == FINDINGS:
+            continue
         total.faults += r.faults
         total.detected += r.detected
         total.false_alerts += r.false_alerts
@@ -229,10 +237,14 @@ def _table(results: dict[str, Result], weeks: float, devices: int) -> str:
         "| fault type | faults | detected | false alerts | F1 | median time to detect |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for kind in sorted(results):
+    for kind in sorted(k for k in results if k != FINDINGS):
         rows.append(_row(kind, results[kind]))
     total = summarise(results)
-    rows.append(_row("**all**", total))
+    rows.append(_row("**all device faults**", total))
+    if FINDINGS in results:
+        rows.append(
+            _row("inspection findings (IR hot-spot rule; not in the total)", results[FINDINGS])
+        )
     fa = total.false_alerts / weeks if weeks else 0.0
     rows.append("")
     rows.append(

@@ -22,6 +22,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
+from analytics.detectors.seasonal import hourly_profile, season_at
+
 F = NDArray[np.float64]
 
 SPIKE, DRIFT, STUCK, NOISE = 1, 2, 4, 8
@@ -29,6 +31,8 @@ KIND_NAMES = {SPIKE: "spike", DRIFT: "drift", STUCK: "stuck", NOISE: "noise"}
 CHUNK = 2048
 # 1.4826 * MAD estimates a Gaussian standard deviation.
 MAD_TO_SD = 1.4826
+# Gaussian noise of sd σ has second differences of sd √6·σ, whose median |.| is 0.6745·√6·σ.
+D2_MEDIAN_PER_SD = 0.6745 * 6**0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +87,14 @@ class Thresholds:
     diff_ref: float
     # values the series rests at for long stretches in the warm-up (a stopped pump's 0)
     rest_values: frozenset[float] = frozenset()
+    # the daily cycle the drift detector takes out (empty: none learnt)
+    profile: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """A JSON-able dict (for detector_series_state)."""
         out: dict[str, object] = {k: getattr(self, k) for k in Thresholds.__slots__}
         out["rest_values"] = sorted(self.rest_values)
+        out["profile"] = list(self.profile)
         return out
 
     @staticmethod
@@ -96,6 +103,7 @@ class Thresholds:
         fields = {k: data[k] for k in Thresholds.__slots__ if k in data}
         fields["rest_values"] = frozenset(float(v) for v in data.get("rest_values", []))
         fields["stuck_run"] = int(fields["stuck_run"])
+        fields["profile"] = tuple(float(v) for v in data.get("profile", []))
         return Thresholds(**fields)
 
 
@@ -106,6 +114,8 @@ class SeriesDetector:
     config: DetectorConfig = field(default_factory=DetectorConfig)
     seen: int = 0
     history: F = field(default_factory=lambda: np.empty(0))
+    # device times of the warm-up readings (for the daily profile)
+    warm_ts: F = field(default_factory=lambda: np.empty(0))
     limits: Thresholds | None = None
     cusum_pos: float = 0.0
     cusum_neg: float = 0.0
@@ -123,37 +133,45 @@ class SeriesDetector:
         """Whether the warm-up is over and readings are judged."""
         return self.limits is not None
 
-    def update(self, values: NDArray[np.floating]) -> BatchVerdict:
-        """Judge a batch of readings in device-time order (non-finite values are skipped)."""
+    def update(self, values: NDArray[np.floating], ts: F | None = None) -> BatchVerdict:
+        """Judge a batch of readings in device-time order (non-finite values are skipped).
+
+        With timestamps (epoch seconds) the drift detector also takes out the daily cycle.
+        """
         x = np.asarray(values, dtype=np.float64)
+        t = np.asarray(ts, dtype=np.float64) if ts is not None else None
         out = _empty(len(x))
         finite = np.flatnonzero(np.isfinite(x))
         if self.limits is None and len(finite):
             need = self.config.warmup - self.seen
             first, finite = finite[:need], finite[need:]
-            self._learn(x[first])
+            self._learn(x[first], t[first] if t is not None else None)
         # Chunks bound the memory of the sliding windows (window x chunk floats).
         for start in range(0, len(finite) if self.limits is not None else 0, CHUNK):
             part = finite[start : start + CHUNK]
-            _fill(out, part, self._judge(x[part]))
+            _fill(out, part, self._judge(x[part], t[part] if t is not None else None))
         return out
 
-    def _learn(self, x: F) -> None:
+    def _learn(self, x: F, t: F | None) -> None:
         self.history = np.concatenate([self.history, x])
+        if t is not None:
+            self.warm_ts = np.concatenate([self.warm_ts, t])
         self.seen += len(x)
         if self.seen >= self.config.warmup:
-            self.limits = learn_limits(self.history, self.config)
+            self.limits = learn_limits(self.history, self.config, self.warm_ts)
+            self.warm_ts = np.empty(0)
             self.run = _trailing_run(self.history)
             self.history = self.history[-_kept(self.config) :]
 
-    def _judge(self, x: F) -> BatchVerdict:
+    def _judge(self, x: F, t: F | None) -> BatchVerdict:
         cfg, lim = self.config, self.limits
         assert lim is not None
         med, scale = rolling_baseline(self.history, x, cfg.window, lim.level_sd)
-        z = (x - med) / scale
+        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, lim.level_sd))
         spike = np.abs(z) > lim.spike_z
         # A spike is judged by the spike detector; keep it out of the drift sum.
-        cusum = self._drift(x, med, scale, spike)
+        season = season_at(lim.profile, t, len(x))
+        cusum = self._drift(x - season, med - season, scale, spike)
         drift = cusum > lim.cusum_h
         last = self.history[-1] if len(self.history) else np.nan  # empty just after restore
         run = run_lengths(last, x, self.run)
@@ -214,19 +232,23 @@ class SeriesDetector:
         return before, np.asarray(ewma, dtype=np.float64)
 
 
-def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
-    """Reference level, scales and thresholds from warm-up readings."""
+def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
+    """Reference level, scales and thresholds from warm-up readings (and their times)."""
+    profile = hourly_profile(ts, x) if ts is not None else ()
     level = float(np.median(x))
     spread = MAD_TO_SD * float(np.median(np.abs(x - level)))
     floor = _scale_floor(x)
     level_sd = max(spread, float(np.median(np.abs(np.diff(x)))), floor)
     diff_ref = max(float(np.median(np.abs(np.diff(x, n=2)))), floor)
-    med, scale = rolling_baseline(x[: cfg.window], x[cfg.window :], cfg.window, level_sd)
-    z = np.abs(x[cfg.window :] - med) / scale
+    head, tail = x[: cfg.window], x[cfg.window :]
+    med, scale = rolling_baseline(head, tail, cfg.window, level_sd)
+    z = np.abs(spike_z(tail, med, scale, trend_z(head, tail, cfg.window, level_sd)))
     lead = cfg.noise_window + 2
     ratio = rolling_diff_ratio(x[:lead], x[lead:], cfg.noise_window, diff_ref)
     runs = run_lengths(np.nan, x, 0)
     rest = frozenset(float(v) for v in np.unique(x[runs >= cfg.min_stuck_run]))
+    # The limit comes from the raw warm-up, daily cycle included: taking the cycle out is to
+    # spare operators the daily swing, not to make the detector touchier to the weather.
     zl = np.clip((x - level) / level_sd, -50.0, 50.0)
     cusum = np.maximum(lindley(zl - cfg.cusum_k, 0.0), lindley(-zl - cfg.cusum_k, 0.0))
     # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
@@ -241,6 +263,7 @@ def learn_limits(x: F, cfg: DetectorConfig) -> Thresholds:
         level_sd=level_sd,
         diff_ref=diff_ref,
         rest_values=rest,
+        profile=profile,
     )
 
 
@@ -262,6 +285,38 @@ def rolling_baseline(prev: F, x: F, window: int, sd_floor: float) -> tuple[F, F]
     # A window of near-identical values would make every later wiggle a "spike".
     scale = np.maximum(MAD_TO_SD * mad, 0.25 * sd_floor)
     return med, scale
+
+
+def trend_z(prev: F, x: F, window: int, sd_floor: float) -> F:
+    """z of each reading against the trend of the window before it, extrapolated.
+
+    The trend runs through the means of the window's two halves (on a ramp a half's median
+    is just its middle reading, noise and all); the scale comes from the
+    window's second differences, so a steady ramp (a crack opening as rain-fed creep peaks)
+    neither shifts the baseline nor inflates the scale.
+    """
+    joined = np.concatenate([prev[-window:], x])
+    rows = _windows(joined, window, len(joined) - len(x), len(x))
+    half = (window + 1) // 2
+    early, late = rows[:, :half], rows[:, -half:]
+    m1, m2 = early.mean(axis=1), late.mean(axis=1)
+    # the late half's centre lies (half - 1) / 2 readings before the end of the window
+    ahead = (half + 1) / 2 / (window - half)
+    base = m2 + (m2 - m1) * ahead
+    d2 = np.abs(np.diff(rows, n=2, axis=1))
+    out: F = (x - base) / np.maximum(_row_median(d2) / D2_MEDIAN_PER_SD, 0.25 * sd_floor)
+    return out
+
+
+def spike_z(x: F, med: F, scale: F, z_trend: F) -> F:
+    """The spike z: of the level z and the trend z, the one nearer zero.
+
+    A spike stands out against both; a ramp only against the level, and a step already
+    inside the window only against the trend.
+    """
+    z = (x - med) / scale
+    out: F = np.where(np.abs(z_trend) < np.abs(z), z_trend, z)
+    return out
 
 
 def _windows(joined: F, window: int, start: int, n: int) -> F:
