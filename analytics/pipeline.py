@@ -35,6 +35,9 @@ DRIFT_HOLD_S = 6 * 3600.0
 # a sensor fault: a failing sensor shows in that sensor alone. They are muted.
 COINCIDENT_METRICS = 2
 COINCIDENT_S = 60.0
+# A reading this many robust sds from its baseline counts as that metric jumping too, even
+# below its own alert limit (a truck bends the deck as it shakes it).
+COMPANION_Z = 5.0
 
 
 def hold_for(key: str) -> float:
@@ -70,6 +73,8 @@ class SeriesState:
     late: int = 0
     # whether the learnt limits have been handed out for saving
     saved: bool = False
+    # device times of recent readings at least COMPANION_Z from their baseline
+    jumps: F = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass(slots=True)
@@ -177,7 +182,7 @@ class DevicePipeline:
         }
 
     def _coincident(self, found: list[Finding]) -> set[str]:
-        """Openings on several metrics at once: an operating-state change."""
+        """Openings while another metric opens or jumps: an operating-state change."""
         opened = [
             f
             for f in found
@@ -190,10 +195,18 @@ class DevicePipeline:
                 g.metric
                 for g in opened
                 if abs((g.signal.episode_start or 0.0) - start) <= COINCIDENT_S
-            }
+            } | self._jumping(start)
             if len(near) >= COINCIDENT_METRICS:
                 muted.add(f.rule)
         return muted
+
+    def _jumping(self, at: float) -> set[str | None]:
+        """Metrics with a jump within COINCIDENT_S of a device time."""
+        return {
+            m
+            for m, st in self.series.items()
+            if len(st.jumps) and float(np.abs(st.jumps - at).min()) <= COINCIDENT_S
+        }
 
     def unsaved_limits(self) -> list[tuple[str, dict[str, object]]]:
         """Limits learnt since the last call (to persist), marking them saved."""
@@ -224,6 +237,8 @@ class DevicePipeline:
         state.watermark = float(ts[-1])
         if catalog.watched(self.device_type, metric):
             verdict = state.detector.update(values, ts)
+            big = ts[np.abs(np.nan_to_num(verdict.z)) >= COMPANION_Z]
+            state.jumps = np.concatenate([state.jumps[state.jumps >= ts[0] - COINCIDENT_S], big])
             findings += self._detectors(metric, ts, values, verdict)
         for rule in state.rules:
             cond = rule.evaluate(ts, values)
