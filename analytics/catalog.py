@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from analytics.detectors.rules import RateRule, RiseRule, SlopeRule, ThresholdRule
+from analytics.regime import Regime
 
 Rule = ThresholdRule | RateRule | SlopeRule | RiseRule
 
@@ -117,6 +118,12 @@ CONTEXTS = {
         jumps=frozenset(),
     ),
 }
+
+
+# A stopped pump draws no current; its bearings reach operating temperature about an hour
+# after a start (a housing time constant of ~20 minutes, three of them). Plant pumps on a
+# two-shift weekday schedule run about half of the week.
+REGIMES = {"pump-motor": Regime("motor_current_a", 0.5, 3600.0, duty=0.5)}
 
 
 def watched(device_type: str, metric: str) -> bool:

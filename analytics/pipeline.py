@@ -22,6 +22,7 @@ from analytics.detectors.univariate import (
     SeriesDetector,
     Thresholds,
 )
+from analytics.regime import RegimeState, regime_verdict
 
 F = np.ndarray
 # Detectors' alerts stay active 5 minutes past their last anomalous reading: long enough to
@@ -75,6 +76,8 @@ class SeriesState:
     saved: bool = False
     # device times of recent readings at least COMPANION_Z from their baseline
     jumps: F = field(default_factory=lambda: np.empty(0))
+    # the detector of the stopped regime, for device types with an operating regime
+    idle: SeriesDetector | None = None
 
 
 @dataclass(slots=True)
@@ -94,10 +97,14 @@ class DevicePipeline:
     context_ts: float = -np.inf
     model: MultivariateModel | None = None
     model_tail: F | None = None
+    regime: RegimeState | None = None
 
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
         found: list[Finding] = []
+        reg = self._regime()
+        if reg is not None and reg.regime.driver in batch:  # the driver first: it sets the regime
+            batch = {reg.regime.driver: batch[reg.regime.driver], **batch}
         for metric in batch:
             for rule in self._series(metric).rules:
                 if isinstance(rule, RiseRule) and rule.reference in batch:
@@ -235,8 +242,14 @@ class DevicePipeline:
         if not len(ts):
             return findings
         state.watermark = float(ts[-1])
+        reg = self._regime()
+        if reg is not None and metric == reg.regime.driver:
+            reg.observe(ts, values)
         if catalog.watched(self.device_type, metric):
-            verdict = state.detector.update(values, ts)
+            if reg is None or state.idle is None:
+                verdict = state.detector.update(values, ts)
+            else:
+                verdict = regime_verdict(reg.phase(ts), state.detector, state.idle, values, ts)
             big = ts[np.abs(np.nan_to_num(verdict.z)) >= COMPANION_Z]
             state.jumps = np.concatenate([state.jumps[state.jumps >= ts[0] - COINCIDENT_S], big])
             findings += self._detectors(metric, ts, values, verdict)
@@ -244,6 +257,12 @@ class DevicePipeline:
             cond = rule.evaluate(ts, values)
             findings += self._track(f"rule:{rule.name}", _kind(rule), metric, ts, values, cond)
         return findings
+
+    def _regime(self) -> RegimeState | None:
+        """The device type's operating regime, if its catalog names one."""
+        if self.regime is None and self.device_type in catalog.REGIMES:
+            self.regime = RegimeState(catalog.REGIMES[self.device_type])
+        return self.regime
 
     def _series(self, metric: str) -> SeriesState:
         if metric not in self.series:
@@ -253,6 +272,13 @@ class DevicePipeline:
                 warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
                 config = replace(config, warmup=max(warm, config.window + config.noise_window))
             self.series[metric] = SeriesState(SeriesDetector(config), rules)
+            reg = catalog.REGIMES.get(self.device_type)
+            if reg is not None:
+                self.series[metric] = SeriesState(
+                    SeriesDetector(_share(config, reg.duty)),
+                    rules,
+                    idle=SeriesDetector(_share(config, 1.0 - reg.duty)),
+                )
         return self.series[metric]
 
     def _detectors(self, metric: str, ts: F, x: F, v: BatchVerdict) -> list[Finding]:
@@ -344,6 +370,12 @@ class DevicePipeline:
                 ev,
             )
         ]
+
+
+def _share(config: DetectorConfig, duty: float) -> DetectorConfig:
+    """A regime's detector warms up on its share of the warm-up's readings."""
+    floor = config.window + config.noise_window
+    return replace(config, warmup=max(int(duty * config.warmup), floor))
 
 
 def _kind(rule: catalog.Rule) -> str:

@@ -14,6 +14,7 @@ thresholds, which are set from the warm-up's own score distribution (no hand-set
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ F = NDArray[np.float64]
 SPIKE, DRIFT, STUCK, NOISE = 1, 2, 4, 8
 KIND_NAMES = {SPIKE: "spike", DRIFT: "drift", STUCK: "stuck", NOISE: "noise"}
 CHUNK = 2048
+# A year of readings is about 52 one-week warm-ups (see tail_limit).
+YEAR_OVER_WARMUP = 52.0
 # 1.4826 * MAD estimates a Gaussian standard deviation.
 MAD_TO_SD = 1.4826
 # Gaussian noise of sd σ has second differences of sd √6·σ, whose median |.| is 0.6745·√6·σ.
@@ -49,6 +52,8 @@ class DetectorConfig:
     min_cusum_h: float = 15.0
     min_stuck_run: int = 12
     min_noise_ratio: float = 2.5
+    # readings in a row the noise ratio must stay over its limit (a third of its window)
+    noise_persist: int = 10
     # The drift reference follows the series with a time constant of ~2,000 readings, so
     # changes faster than that accumulate in the CUSUM.
     level_alpha: float = 5e-4
@@ -121,6 +126,7 @@ class SeriesDetector:
     cusum_neg: float = 0.0
     run: int = 0
     drift_run: int = 0
+    noise_run: int = 0
 
     def restore(self, limits: Thresholds) -> None:
         """Resume with limits learnt before a restart (the warm-up is not repeated)."""
@@ -178,7 +184,10 @@ class SeriesDetector:
         self.run = int(run[-1])
         stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values))
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
-        noise = ratio > lim.noise_ratio
+        # A noisy sensor stays noisy: a few rough readings in a row are not a noise fault.
+        over = true_runs(ratio > lim.noise_ratio, self.noise_run)
+        self.noise_run = int(over[-1])
+        noise = over >= cfg.noise_persist
         self.history = np.concatenate([self.history, x])[-_kept(cfg) :]
         self.seen += len(x)
         flags = spike * SPIKE + drift * DRIFT + stuck * STUCK + noise * NOISE
@@ -253,11 +262,11 @@ def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
     cusum = np.maximum(lindley(zl - cfg.cusum_k, 0.0), lindley(-zl - cfg.cusum_k, 0.0))
     # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
     return Thresholds(
-        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99)), 1.3 * float(z.max())),
+        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99)), tail_limit(z)),
         cusum_h=max(cfg.min_cusum_h, 3.0 * float(cusum.max())),
         stuck_run=max(cfg.min_stuck_run, 3 * int(runs[~np.isin(x, list(rest))].max(initial=1))),
         noise_ratio=max(
-            cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99)), 1.2 * float(ratio.max())
+            cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99)), tail_limit(ratio, 1.2)
         ),
         level=level,
         level_sd=level_sd,
@@ -265,6 +274,21 @@ def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
         rest_values=rest,
         profile=profile,
     )
+
+
+def tail_limit(z: F, at_least: float = 1.3) -> float:
+    """Where the largest of a year of readings would fall, extrapolating the warm-up's tail.
+
+    Past its 99th percentile a tail is taken as exponential, with the scale the warm-up's
+    maximum implies; a year holds about 52 warm-up weeks, so the limit sits ln 52 scales
+    above the warm-up's maximum (1.3 x the maximum for Gaussian z, more for skewed noise).
+    """
+    n = len(z)
+    if n < 1000:
+        return at_least * float(z.max(initial=0.0))
+    top, q99 = float(z.max()), float(np.quantile(z, 0.99))
+    scale = (top - q99) / math.log(n / 100.0)
+    return max(top + math.log(YEAR_OVER_WARMUP) * scale, at_least * top)
 
 
 def _scale_floor(x: F) -> float:
