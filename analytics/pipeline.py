@@ -115,7 +115,8 @@ class DevicePipeline:
             found += self._model(batch)
         muted = self._coincident(found) | self._explained(batch, found)
         for key in muted:
-            self.trackers[key].muted = True
+            # an episode that already ended inside this batch must not mute the next one
+            self.trackers[key].muted = self.trackers[key].active
         return [f for f in found if f.rule not in muted]
 
     def _model(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
