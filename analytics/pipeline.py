@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from analytics import catalog, describe
-from analytics.detectors.multivariate import MultivariateModel, carry_forward
+from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.rules import SEVERITIES, Condition, RiseRule, SlopeRule, ThresholdRule
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import (
@@ -22,6 +22,8 @@ from analytics.detectors.univariate import (
     SeriesDetector,
     Thresholds,
 )
+from analytics.findings import Finding as Finding
+from analytics.modelscore import model_findings
 from analytics.regime import RegimeState, regime_verdict
 
 F = np.ndarray
@@ -46,22 +48,6 @@ def hold_for(key: str) -> float:
     if key.startswith("rule:"):
         return catalog.rule_hold_s(key.removeprefix("rule:"), RULE_HOLD_S)
     return DRIFT_HOLD_S if key.startswith("drift:") else DETECTOR_HOLD_S
-
-
-@dataclass(slots=True)
-class Finding:
-    """One key's change in one batch, ready for the alert store."""
-
-    rule: str
-    detector: str
-    metric: str | None
-    severity: str
-    signal: Signal
-    value: float | None
-    threshold: float | None
-    score: float | None
-    sentence: str
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -121,55 +107,10 @@ class DevicePipeline:
 
     def _model(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Score the batch with the type's multivariate model (windows span batches)."""
-        model = self.model
-        assert model is not None
-        times = np.unique(np.concatenate([ts for ts, _ in batch.values()]))
-        rows = np.full((len(times), len(model.metrics)), np.nan)
-        for j, metric in enumerate(model.metrics):
-            if metric in batch:
-                ts, values = batch[metric]
-                rows[np.searchsorted(times, ts), j] = values
-        start = self.model_tail[-1] if self.model_tail is not None else None
-        rows = carry_forward(rows, start)
-        joined = rows if self.model_tail is None else np.concatenate([self.model_tail, rows])
-        self.model_tail = joined[-(model.window - 1) :]
-        if len(joined) < model.window:
-            return []
-        scores, flags = model.score_rows(joined)
-        ts = times[len(times) - len(scores) :]
-        scores, flags = scores[-len(ts) :], flags[-len(ts) :]
-        n = len(ts)
-        sev = np.full(n, SEVERITIES.index("warning"), np.int64)
-        cond = Condition(flags, ~flags, sev, scores, np.full(n, model.threshold), scores)
-        sig = self.trackers.setdefault("model:multivariate", Tracker(DETECTOR_HOLD_S)).process(
-            ts, cond
-        )
-        if sig is None:
-            return []
-        i = sig.peak_index
-        value = float(scores[i]) if i is not None else None
-        version = model.meta.get("version", "?")
-        text = (
-            f"multivariate model v{version} score {value:.3f} > {model.threshold:.3f} "
-            f"over {len(model.metrics)} metrics"
-            if value is not None
-            else ""
-        )
-        ev = {"value": value, "threshold": model.threshold, "score": value, "version": version}
-        return [
-            Finding(
-                "model:multivariate",
-                "model",
-                None,
-                "warning",
-                sig,
-                value,
-                model.threshold,
-                value,
-                text,
-                ev,
-            )
-        ]
+        assert self.model is not None
+        tracker = self.trackers.setdefault("model:multivariate", Tracker(DETECTOR_HOLD_S))
+        found, self.model_tail = model_findings(self.model, self.model_tail, tracker, batch)
+        return found
 
     def _explained(self, batch: dict[str, tuple[F, F]], found: list[Finding]) -> set[str]:
         """Openings that the device type's context (e.g. recent rain) explains."""
@@ -227,7 +168,9 @@ class DevicePipeline:
         return out
 
     def restore_limits(self, metric: str, limits: dict[str, Any]) -> None:
-        """Give a series the limits it learnt before a restart."""
+        """Give a series the limits it learnt before a restart (older versions are relearnt)."""
+        if not Thresholds.current(limits):
+            return
         state = self._series(metric)
         state.detector.restore(Thresholds.from_json(limits))
         state.saved = True

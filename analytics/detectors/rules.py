@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.detectors.univariate import true_runs
+from analytics.detectors.windows import true_runs
 
 F = NDArray[np.float64]
 Ints = NDArray[np.int64]

@@ -12,10 +12,8 @@ from analytics.detectors.univariate import (
     STUCK,
     DetectorConfig,
     SeriesDetector,
-    lindley,
-    run_lengths,
-    true_runs,
 )
+from analytics.detectors.windows import lindley, run_lengths, true_runs
 
 
 def _base(n: int = 3000, seed: int = 1) -> np.ndarray:

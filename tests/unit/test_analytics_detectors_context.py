@@ -7,14 +7,8 @@ import numpy as np
 from analytics.detectors.rules import SlopeRule
 from analytics.detectors.seasonal import hour_bins, hourly_profile, season_at
 from analytics.detectors.tracker import Tracker
-from analytics.detectors.univariate import (
-    DRIFT,
-    NOISE,
-    SPIKE,
-    DetectorConfig,
-    SeriesDetector,
-    trend_z,
-)
+from analytics.detectors.univariate import DRIFT, NOISE, SPIKE, DetectorConfig, SeriesDetector
+from analytics.detectors.windows import trend_z
 
 MINUTE = 60.0
 

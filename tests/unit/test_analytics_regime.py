@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.detectors.univariate import NOISE, DetectorConfig, SeriesDetector, tail_limit
+from analytics.detectors.univariate import NOISE, DetectorConfig, SeriesDetector
+from analytics.detectors.windows import tail_limit
 from analytics.pipeline import DevicePipeline
 from analytics.regime import RUNNING, SETTLING, STOPPED, Regime, RegimeState
 
@@ -88,3 +89,16 @@ def test_a_jump_on_a_companion_metric_mutes_the_opening() -> None:
     found = _openings(p, ts, {"strain_ue": strain, "deflection_mm": deflection})
     spikes = [r for r in found if r.startswith("spike:")]
     assert spikes == ["spike:strain_ue"]
+
+
+def test_limits_saved_by_an_older_version_are_relearnt() -> None:
+    det = SeriesDetector(DetectorConfig(warmup=300))
+    det.update(np.random.default_rng(9).normal(0.0, 1.0, 300))
+    assert det.limits is not None
+    saved = det.limits.to_json()
+    fresh = DevicePipeline("d", "bridge-monitor")
+    fresh.restore_limits("strain_ue", saved)
+    assert fresh.series["strain_ue"].detector.warm
+    old = DevicePipeline("d", "bridge-monitor")
+    old.restore_limits("strain_ue", {**saved, "version": 1})
+    assert "strain_ue" not in old.series or not old.series["strain_ue"].detector.warm
