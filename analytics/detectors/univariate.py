@@ -97,6 +97,8 @@ class Thresholds:
     level: float
     level_sd: float
     diff_ref: float
+    # the spread within a day of the warm-up: floors the spike scale (see local_spread)
+    local_sd: float = 0.0
     # values the series rests at for long stretches in the warm-up (a stopped pump's 0)
     rest_values: frozenset[float] = frozenset()
     # the daily cycle the drift detector takes out (empty: none learnt)
@@ -185,8 +187,9 @@ class SeriesDetector:
     def _judge(self, x: F, t: F | None) -> BatchVerdict:
         cfg, lim = self.config, self.limits
         assert lim is not None
-        med, scale = rolling_baseline(self.history, x, cfg.window, lim.level_sd)
-        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, lim.level_sd))
+        sd = lim.local_sd or lim.level_sd
+        med, scale = rolling_baseline(self.history, x, cfg.window, sd)
+        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, sd))
         spike = np.abs(z) > lim.spike_z
         # A spike is judged by the spike detector; keep it out of the drift sum.
         season = season_at(lim.profile, t, len(x))
@@ -262,9 +265,10 @@ def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
     floor = scale_floor(x)
     level_sd = max(spread, float(np.median(np.abs(np.diff(x)))), floor)
     diff_ref = max(float(np.median(np.abs(np.diff(x, n=2)))), floor)
+    local_sd = max(local_spread(x), float(np.median(np.abs(np.diff(x)))), floor)
     head, tail = x[: cfg.window], x[cfg.window :]
-    med, scale = rolling_baseline(head, tail, cfg.window, level_sd)
-    z = np.abs(spike_z(tail, med, scale, trend_z(head, tail, cfg.window, level_sd)))
+    med, scale = rolling_baseline(head, tail, cfg.window, local_sd)
+    z = np.abs(spike_z(tail, med, scale, trend_z(head, tail, cfg.window, local_sd)))
     lead = cfg.noise_window + 2
     ratio = rolling_diff_ratio(x[:lead], x[lead:], cfg.noise_window, diff_ref)
     runs = run_lengths(np.nan, x, 0)
@@ -284,9 +288,21 @@ def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
         level=level,
         level_sd=level_sd,
         diff_ref=diff_ref,
+        local_sd=local_sd,
         rest_values=rest,
         profile=profile,
     )
+
+
+def local_spread(x: F, blocks: int = 7) -> float:
+    """Robust spread of the warm-up around each of its days' medians (blocks of readings).
+
+    A cumulative series (a slope's displacement, a crack's width) moves over a week, so its
+    spread around one median measures the movement, not the scatter a spike must beat.
+    """
+    parts = np.array_split(x, blocks) if len(x) >= 10 * blocks else [x]
+    dev = np.concatenate([p - np.median(p) for p in parts])
+    return MAD_TO_SD * float(np.median(np.abs(dev)))
 
 
 def _kept(cfg: DetectorConfig) -> int:

@@ -84,3 +84,14 @@ def test_slope_warning_wobbling_around_its_line_is_one_episode() -> None:
         sig = tracker.process(t[i : i + 36], rule.evaluate(t[i : i + 36], disp[i : i + 36]))
         episodes += sig.episodes if sig else 0
     assert episodes == 1
+
+
+def test_a_cumulative_series_that_moved_in_its_warm_up_still_sees_spikes() -> None:
+    # a GNSS station: 1.5 mm noise, a storm moves the slope 60 mm on day 3 of the warm-up
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 1.5, 20 * 1440)
+    x[3 * 1440 :] += np.minimum(np.arange(17 * 1440) / 720.0, 1.0) * 60.0
+    x[15 * 1440] += 30.0
+    det = SeriesDetector(DetectorConfig(warmup=7 * 1440))
+    assert 15 * 1440 in np.flatnonzero(det.update(x).flags & SPIKE)
+    assert det.limits is not None and det.limits.local_sd < det.limits.level_sd / 5
