@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 Part = Callable[["DemoContext"], Awaitable[None]]
 
 
+# The banner waits this long at most for the API's admin key (it prints what it has then).
+BANNER_WAIT_S = 60.0
+
+
 @dataclass
 class DemoContext:
     """What every demo part needs."""
@@ -36,6 +40,8 @@ class DemoContext:
     mqtt_url: str
     stop: asyncio.Event
     notes: list[str] = field(default_factory=list)
+    # set once the API has its admin key, so the banner never goes out without it
+    api_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def register(sub: Any) -> None:
@@ -110,7 +116,10 @@ async def _run_parts(ctx: DemoContext, duration: float) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, ctx.stop.set)
     tasks = [asyncio.create_task(_guarded(name, part, ctx)) for name, part in _parts()]
-    await asyncio.sleep(3)
+    # A loaded machine or a large demo database can take longer than a fixed pause.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(ctx.api_ready.wait(), BANNER_WAIT_S)
+    await asyncio.sleep(1)
     print(
         "\n".join(["", "Servitize demo is running. Ctrl-C stops it.", *ctx.notes, ""]), flush=True
     )
@@ -185,6 +194,7 @@ async def _api(ctx: DemoContext) -> None:
         f"Bill a month:  SERVITIZE_DATABASE_URL='{ctx.settings.database_url}' "
         "servitize bill --period YYYY-MM",
     ]
+    ctx.api_ready.set()
     config = uvicorn.Config(
         create_app(ctx.pool, ctx.settings), host=host, port=port, log_level="warning"
     )
