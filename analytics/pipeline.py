@@ -215,13 +215,14 @@ class DevicePipeline:
             if self.reporting_interval_s:
                 warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
                 config = replace(config, warmup=max(warm, config.window + config.noise_window))
-            self.series[metric] = SeriesState(SeriesDetector(config), rules)
-            reg = catalog.REGIMES.get(self.device_type)
-            if reg is not None:
+            reg = self._regime()
+            if reg is None:
+                self.series[metric] = SeriesState(SeriesDetector(config), rules)
+            else:
+                duty = reg.regime.duty
+                running, stopped = _share(config, duty), _share(config, 1.0 - duty)
                 self.series[metric] = SeriesState(
-                    SeriesDetector(_share(config, reg.duty)),
-                    rules,
-                    idle=SeriesDetector(_share(config, 1.0 - reg.duty)),
+                    SeriesDetector(running), rules, idle=SeriesDetector(stopped)
                 )
         return self.series[metric]
 

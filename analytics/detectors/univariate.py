@@ -263,9 +263,10 @@ def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
     level = float(np.median(x))
     spread = MAD_TO_SD * float(np.median(np.abs(x - level)))
     floor = scale_floor(x)
-    level_sd = max(spread, float(np.median(np.abs(np.diff(x)))), floor)
+    step = float(np.median(np.abs(np.diff(x))))
+    level_sd = max(spread, step, floor)
     diff_ref = max(float(np.median(np.abs(np.diff(x, n=2)))), floor)
-    local_sd = max(local_spread(x), float(np.median(np.abs(np.diff(x)))), floor)
+    local_sd = max(local_spread(x), step, floor)
     head, tail = x[: cfg.window], x[cfg.window :]
     med, scale = rolling_baseline(head, tail, cfg.window, local_sd)
     z = np.abs(spike_z(tail, med, scale, trend_z(head, tail, cfg.window, local_sd)))
