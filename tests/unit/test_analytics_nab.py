@@ -1,4 +1,4 @@
-"""The NAB scorer on hand-computed cases, and the likelihood/refractory helpers."""
+"""The NAB scorer on hand-computed cases, and the refractory helper."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analytics import nab
-from analytics.detectors.likelihood import Likelihood, Refractory
+from analytics.detectors.refractory import Refractory
 
 
 def _sig(y: float) -> float:
@@ -50,15 +50,6 @@ def test_normalised_null_and_perfect() -> None:
     assert nab.normalised(-2.0, files, "standard") == 0.0
     assert nab.normalised(2.0, files, "standard") == 100.0
     assert nab.normalised(-4.0, files, "reward_low_FN_rate") == 0.0
-
-
-def test_likelihood_is_batch_exact_and_flags_outliers() -> None:
-    s = np.random.default_rng(0).normal(0.1, 0.01, 3000)
-    s[2500] = 0.5
-    whole = Likelihood(500).update(s)
-    lk = Likelihood(500)
-    parts = np.concatenate([lk.update(s[i : i + 77]) for i in range(0, 3000, 77)])
-    assert np.allclose(whole, parts) and whole[2500] > 0.9999 and whole[2400] < 0.9999
 
 
 def test_refractory_keeps_first_of_each_episode() -> None:
