@@ -51,8 +51,9 @@ def _slope() -> list[Rule]:
         # 2 mm/day: a GNSS station's daily noise is around 1-2 mm, so slower creep is noise.
         # One warning per station: GNSS displacement and the crack meter feed the same key,
         # so a station's level is the higher of the two and one movement is one alert.
-        SlopeRule("slope_warning", "gnss_disp_mm", v_ref_per_day=2.0),
-        SlopeRule("slope_warning", "crack_width_mm", v_ref_per_day=1.0),
+        # Movement the station's pore pressure explains (rain-fed creep) is not warned.
+        SlopeRule("slope_warning", "gnss_disp_mm", 2.0, reference="pore_pressure_kpa"),
+        SlopeRule("slope_warning", "crack_width_mm", 1.0, reference="pore_pressure_kpa"),
         ThresholdRule("heavy_rain", "rainfall_mm", ">", 30.0, 0, 5.0, "warning"),
     ]
 

@@ -50,6 +50,7 @@ class Detector:
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
     units: dict[str, dict[str, str]] = field(default_factory=dict)
+    ranges: dict[str, dict[str, tuple[float | None, float | None]]] = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
@@ -80,8 +81,12 @@ class Detector:
     async def _load_registry(self, conn: Connection) -> None:
         refs = await repo.device_refs(conn)
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
-        for r in await conn.fetch("SELECT device_type_id, metric, unit FROM device_type_metrics"):
+        for r in await conn.fetch(
+            "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
+        ):
             self.units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+            bounds = (r["min_value"], r["max_value"])
+            self.ranges.setdefault(r["device_type_id"], {})[r["metric"]] = bounds
         for r in await conn.fetch("SELECT id, reporting_interval_s FROM device_types"):
             self.intervals[r["id"]] = r["reporting_interval_s"]
 
@@ -98,6 +103,7 @@ class Detector:
                 reporting_interval_s=self.intervals.get(ref.device_type, 0),
                 warmup_s=self.warmup_s,
                 model=self.models.get(ref.device_type),
+                ranges=self.ranges.get(ref.device_type, {}),
             )
         return self.pipelines[device_id]
 

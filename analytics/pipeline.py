@@ -84,6 +84,8 @@ class DevicePipeline:
     model: MultivariateModel | None = None
     model_tail: F | None = None
     regime: RegimeState | None = None
+    # each metric's catalog range (min, max; None where open)
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
@@ -93,7 +95,7 @@ class DevicePipeline:
             batch = {reg.regime.driver: batch[reg.regime.driver], **batch}
         for metric in batch:
             for rule in self._series(metric).rules:
-                if isinstance(rule, RiseRule) and rule.reference in batch:
+                if isinstance(rule, RiseRule | SlopeRule) and rule.reference in batch:
                     rule.set_reference(*batch[rule.reference])
         for metric, (ts, values) in batch.items():
             found += self.judge(metric, ts, values)
@@ -215,14 +217,18 @@ class DevicePipeline:
             if self.reporting_interval_s:
                 warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
                 config = replace(config, warmup=max(warm, config.window + config.noise_window))
+            lo, hi = self.ranges.get(metric, (None, None))
+            bounds = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
             reg = self._regime()
             if reg is None:
-                self.series[metric] = SeriesState(SeriesDetector(config), rules)
+                self.series[metric] = SeriesState(SeriesDetector(config, bounds=bounds), rules)
             else:
                 duty = reg.regime.duty
                 running, stopped = _share(config, duty), _share(config, 1.0 - duty)
                 self.series[metric] = SeriesState(
-                    SeriesDetector(running), rules, idle=SeriesDetector(stopped)
+                    SeriesDetector(running, bounds=bounds),
+                    rules,
+                    idle=SeriesDetector(stopped, bounds=bounds),
                 )
         return self.series[metric]
 

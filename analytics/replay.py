@@ -33,13 +33,18 @@ async def replay(
             for k, v in (await repo.device_refs(conn)).items()
             if feed.in_partition(k, partition)
         }
-        units = await conn.fetch("SELECT device_type_id, metric, unit FROM device_type_metrics")
+        units = await conn.fetch(
+            "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
+        )
     unit_map: dict[str, dict[str, str]] = {}
+    ranges: dict[str, dict[str, tuple[float | None, float | None]]] = {}
     for r in units:
         unit_map.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
     counts: Counter[str] = Counter()
     for device_id, ref in sorted(refs.items()):
-        pipe = DevicePipeline(device_id, ref.device_type, unit_map.get(ref.device_type, {}))
+        t = ref.device_type
+        pipe = DevicePipeline(device_id, t, unit_map.get(t, {}), ranges=ranges.get(t, {}))
         found = await _replay_device(pool, pipe, start, end)
         counts.update(f.detector for f in found if f.signal.fired)
         if not dry_run and found:

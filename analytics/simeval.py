@@ -82,7 +82,11 @@ def device_episodes(path: Path, device_id: str, device_type: str) -> tuple[list[
     spec = builtin_type(device_type)
     units = {m.name: m.unit for m in spec.metrics}
     pipe = DevicePipeline(
-        device_id, device_type, units, reporting_interval_s=spec.reporting_interval_s
+        device_id,
+        device_type,
+        units,
+        reporting_interval_s=spec.reporting_interval_s,
+        ranges={m.name: (m.min_value, m.max_value) for m in spec.metrics},
     )
     cols = {
         name: np.array([float(r[j]) if r[j] else np.nan for r in body])

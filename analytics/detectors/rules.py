@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from analytics.detectors.hydro import PoreResponse
 from analytics.detectors.windows import true_runs
 
 F = NDArray[np.float64]
@@ -184,6 +185,9 @@ class SlopeRule:
     name: str
     metric: str
     v_ref_per_day: float
+    # The metric whose readings explain movement (pore pressure): with it, only movement
+    # faster than the slope's own response to it raises a warning (see hydro.PoreResponse).
+    reference: str | None = None
     # Daily rates (mm/d) are what the method and field practice use; the displacement is
     # first averaged over an hour so single-reading GNSS noise does not reach the rate.
     window_s: float = 86400.0
@@ -199,6 +203,13 @@ class SlopeRule:
     first_t: float | None = None
     hist_t: F = field(default_factory=lambda: np.empty(0))
     hist_x: F = field(default_factory=lambda: np.empty(0))
+    response: PoreResponse | None = None
+
+    def set_reference(self, ts: F, x: F) -> None:
+        """Readings of the reference metric (pore pressure) for this batch."""
+        if self.response is None:
+            self.response = PoreResponse(self.v_ref_per_day)
+        self.response.set_driver(np.asarray(ts, float), np.asarray(x, float))
 
     def _reference(self, t: F) -> float:
         """This slope's steady creep rate: the 99th percentile of its hourly rates while not
@@ -237,6 +248,8 @@ class SlopeRule:
         valid = np.isfinite(v) & np.isfinite(a)
         level = np.where(valid, slope_level(np.where(valid, angle, 0), np.nan_to_num(a)), 0)
         self._remember(ts, v, level)
+        if self.response is not None:
+            level = np.where(self.response.update(ts, x, level), level, 0)
         sev = np.maximum(level - 1, 0)
         angles = np.array([45.0, 45.0, 45.0, 80.0, 85.0])[level]
         limit = v_ref * np.tan(np.radians(angles))

@@ -142,6 +142,9 @@ class SeriesDetector:
     run: int = 0
     drift_run: int = 0
     noise_run: int = 0
+    # The metric's catalog range: a reading at a bound is saturated (air at 100 % humidity in
+    # fog), not stuck, however long it stays there.
+    bounds: tuple[float, float] = (-np.inf, np.inf)
 
     def restore(self, limits: Thresholds) -> None:
         """Resume with limits learnt before a restart (the warm-up is not repeated)."""
@@ -198,7 +201,8 @@ class SeriesDetector:
         last = self.history[-1] if len(self.history) else np.nan  # empty just after restore
         run = run_lengths(last, x, self.run)
         self.run = int(run[-1])
-        stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values))
+        inside = (x > self.bounds[0]) & (x < self.bounds[1])
+        stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values)) & inside
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
         # A noisy sensor stays noisy: a few rough readings in a row are not a noise fault.
         over = true_runs(ratio > lim.noise_ratio, self.noise_run)

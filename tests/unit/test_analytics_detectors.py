@@ -48,6 +48,14 @@ def test_stuck_sensor_is_found() -> None:
     assert hits[0] >= 1500 and hits[-1] == 1599 and len(hits) > 80
 
 
+def test_a_reading_held_at_its_catalog_bound_is_saturated_not_stuck() -> None:
+    x = np.minimum(_base() + 47.0, 100.0)  # humidity near 97 %
+    x[1500:1600] = 100.0  # fog: the sensor reads full scale for 100 readings
+    assert len(_flagged(x, STUCK))
+    bounded = SeriesDetector(bounds=(0.0, 100.0)).update(x)
+    assert not (bounded.flags & STUCK).any()
+
+
 def test_noise_increase_is_found() -> None:
     x = _base()
     x[1500:1800] += np.random.default_rng(5).normal(0, 4.0, 300)
