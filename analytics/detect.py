@@ -49,8 +49,8 @@ class Detector:
     offline_k: float = OFFLINE_K
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
-    units: dict[str, dict[str, str]] = field(default_factory=dict)
-    ranges: dict[str, dict[str, tuple[float | None, float | None]]] = field(default_factory=dict)
+    units: repo.Units = field(default_factory=dict)
+    ranges: repo.Ranges = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
@@ -81,12 +81,7 @@ class Detector:
     async def _load_registry(self, conn: Connection) -> None:
         refs = await repo.device_refs(conn)
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
-        for r in await conn.fetch(
-            "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
-        ):
-            self.units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
-            bounds = (r["min_value"], r["max_value"])
-            self.ranges.setdefault(r["device_type_id"], {})[r["metric"]] = bounds
+        self.units, self.ranges = await repo.metric_catalog(conn)
         for r in await conn.fetch("SELECT id, reporting_interval_s FROM device_types"):
             self.intervals[r["id"]] = r["reporting_interval_s"]
 

@@ -33,14 +33,7 @@ async def replay(
             for k, v in (await repo.device_refs(conn)).items()
             if feed.in_partition(k, partition)
         }
-        units = await conn.fetch(
-            "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
-        )
-    unit_map: dict[str, dict[str, str]] = {}
-    ranges: dict[str, dict[str, tuple[float | None, float | None]]] = {}
-    for r in units:
-        unit_map.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
-        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
+        unit_map, ranges = await repo.metric_catalog(conn)
     counts: Counter[str] = Counter()
     for device_id, ref in sorted(refs.items()):
         t = ref.device_type

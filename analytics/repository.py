@@ -17,6 +17,9 @@ ALERT_COLUMNS = (
     "tenant_id, site_id, device_id, rule, detector, metric, severity, suppressed, count, "
     "first_ts, last_ts, value, threshold, score, strength, sentence, evidence"
 )
+# per device type and metric: its unit, and its catalog range
+Units = dict[str, dict[str, str]]
+Ranges = dict[str, dict[str, tuple[float | None, float | None]]]
 
 
 async def insert_alert(conn: Connection, row: dict[str, Any]) -> int | None:
@@ -225,3 +228,15 @@ async def device_refs(conn: Connection, ids: list[str] | None = None) -> dict[st
     return {
         r["id"]: DeviceRef(r["id"], r["tenant_id"], r["site_id"], r["device_type_id"]) for r in rows
     }
+
+
+async def metric_catalog(conn: Connection) -> tuple[Units, Ranges]:
+    """Per device type and metric: the unit, and the (min, max) range (None where open)."""
+    units: Units = {}
+    ranges: Ranges = {}
+    for r in await conn.fetch(
+        "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
+    ):
+        units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
+    return units, ranges
