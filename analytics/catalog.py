@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from analytics.detectors.relation import Relation
 from analytics.detectors.rules import RateRule, RiseRule, SlopeRule, ThresholdRule
 from analytics.regime import Regime
 
@@ -127,6 +128,20 @@ CONTEXTS = {
 # after a start (a housing time constant of ~20 minutes, three of them). Plant pumps on a
 # two-shift weekday schedule run about half of the week.
 REGIMES = {"pump-motor": Regime("motor_current_a", 0.5, 3600.0, duty=0.5)}
+
+# Metrics the physics of a type ties together, judged by their residual (see relation.py).
+RELATIONS: dict[str, tuple[Relation, ...]] = {
+    # A vehicle strains and bends a span at once, and restrained thermal strain and thermal
+    # deflection both follow the deck's temperature: strain is linear in deflection and
+    # temperature, so a gauge's spike or drift stands out of a residual free of traffic.
+    "bridge-monitor": (Relation("strain_ue", ("deflection_mm", "temp_c")),),
+    # Along the pump curve, shaft power (so current) and head are smooth functions of flow;
+    # a quadratic covers the flows a duty point spans.
+    "pump-motor": (
+        Relation("motor_current_a", ("flow_m3h",), degree=2),
+        Relation("pressure_bar", ("flow_m3h",), degree=2),
+    ),
+}
 
 
 def watched(device_type: str, metric: str) -> bool:

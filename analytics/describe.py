@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.detectors.relation import Relation
 from analytics.detectors.rules import SLOPE_LEVELS, Condition
 from analytics.detectors.tracker import Signal
 from analytics.detectors.univariate import BatchVerdict, SeriesDetector
@@ -103,3 +104,22 @@ def sentence(kind: str, metric: str, unit: str, sig: Signal, ev: dict[str, Any])
         return f"{metric} changing {v or 0:.3g}{u}/min, limit {ev.get('threshold')}{u}/min"
     limit = ev.get("threshold") or 0.0
     return f"{metric} {val} beyond its limit {limit:.4g}{u}{span}"
+
+
+def relation_sentence(kind: str, rel: Relation, unit: str, sig: Signal, ev: dict[str, Any]) -> str:
+    """e.g. 'strain_ue 412 µε, 180 µε above what deflection_mm and temp_c predict (...)'."""
+    if not ev:
+        return ""
+    u = f" {unit}" if unit else ""
+    value, predicted = ev.get("value"), ev.get("predicted")
+    off = (value or 0.0) - (predicted or 0.0)
+    side = "above" if off >= 0 else "below"
+    inputs = " and ".join(rel.inputs)
+    span = ""
+    if sig.last_ts is not None and sig.episode_start is not None:
+        span = f" for {duration(sig.last_ts - sig.episode_start)}"
+    head = f"{rel.target} {value or 0:.4g}{u}, {abs(off):.4g}{u} {side} what {inputs} predict"
+    if kind == "drift":
+        cusum, limit = ev.get("cusum") or 0, ev.get("limits", {}).get("cusum_h", 0)
+        return f"{head}: drifting (CUSUM {cusum:.0f} > {limit:.0f}){span}"
+    return f"{head} ({abs(ev.get('z') or 0):.1f} MADs of the relation's residual){span}"

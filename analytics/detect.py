@@ -123,10 +123,15 @@ class Detector:
             self.cursor.last_id,
             keep,
         )
+        per_device: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
-            self.pipeline(device).judge(metric, np.array(ts), np.array(vs))
-        series = sum(len(p.series) for p in self.pipelines.values())
-        log.info("detector %s warmed %d series (%d readings)", self.cursor.name, series, len(rows))
+            per_device.setdefault(device, {})[metric] = (np.array(ts), np.array(vs))
+        for device, series in per_device.items():
+            # all metrics together, so relations refill their windows too (findings dropped:
+            # these readings were judged before the checkpoint)
+            self.pipeline(device).judge_many(series)
+        warmed = sum(len(p.series) for p in self.pipelines.values())
+        log.info("detector %s warmed %d series (%d readings)", self.cursor.name, warmed, len(rows))
 
     async def _load_trackers(self, conn: Connection) -> None:
         """Trackers mirror the open alerts: active ones can clear, others start idle."""

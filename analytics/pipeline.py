@@ -11,19 +11,24 @@ from typing import Any
 
 import numpy as np
 
-from analytics import catalog, describe
+from analytics import catalog, describe, muting
 from analytics.detectors.multivariate import MultivariateModel
+from analytics.detectors.relation import RelationDetector
 from analytics.detectors.rules import SEVERITIES, Condition, RiseRule, SlopeRule, ThresholdRule
-from analytics.detectors.tracker import Signal, Tracker
+from analytics.detectors.tracker import Tracker
 from analytics.detectors.univariate import (
+    DRIFT,
     KIND_NAMES,
+    SPIKE,
     BatchVerdict,
     DetectorConfig,
     SeriesDetector,
     Thresholds,
 )
 from analytics.findings import Finding as Finding
+from analytics.late import late_findings
 from analytics.modelscore import model_findings
+from analytics.muting import COINCIDENT_S
 from analytics.regime import RegimeState, regime_verdict
 
 F = np.ndarray
@@ -33,11 +38,6 @@ DETECTOR_HOLD_S = 300.0
 RULE_HOLD_S = 60.0
 # Drift is slow: one episode per excursion, not one per wobble while it lasts.
 DRIFT_HOLD_S = 6 * 3600.0
-# Anomalies opening together on this many metrics of one device are the process (a pump
-# starting, a robot leaving its dock, a heavy truck straining and bending a bridge deck), not
-# a sensor fault: a failing sensor shows in that sensor alone. They are muted.
-COINCIDENT_METRICS = 2
-COINCIDENT_S = 60.0
 # A reading this many robust sds from its baseline counts as that metric jumping too, even
 # below its own alert limit (a truck bends the deck as it shakes it).
 COMPANION_Z = 5.0
@@ -86,6 +86,9 @@ class DevicePipeline:
     regime: RegimeState | None = None
     # each metric's catalog range (min, max; None where open)
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # the type's cross-metric relations, by relation key, and the keys whose fit was saved
+    relations: dict[str, RelationDetector] = field(default_factory=dict)
+    relations_saved: set[str] = field(default_factory=set)
 
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
@@ -99,9 +102,12 @@ class DevicePipeline:
                     rule.set_reference(*batch[rule.reference])
         for metric, (ts, values) in batch.items():
             found += self.judge(metric, ts, values)
+        for det in self._relations().values():
+            found += self._relate(det, batch)
         if self.model is not None:
             found += self._model(batch)
-        muted = self._coincident(found) | self._explained(batch, found)
+        jumps = {m: st.jumps for m, st in self.series.items()}
+        muted = muting.coincident(found, jumps) | self._explained(batch, found)
         for key in muted:
             # an episode that already ended inside this batch must not mute the next one
             self.trackers[key].muted = self.trackers[key].active
@@ -124,40 +130,7 @@ class DevicePipeline:
             hits = ts[np.asarray(values) >= ctx.at_least]
             if len(hits):
                 self.context_ts = max(self.context_ts, float(hits[-1]))
-        return {
-            f.rule
-            for f in found
-            if f.signal.episodes
-            and ctx.explains(f.metric, f.detector)
-            and (f.signal.episode_start or 0.0) - self.context_ts <= ctx.for_s
-        }
-
-    def _coincident(self, found: list[Finding]) -> set[str]:
-        """Openings while another metric opens or jumps: an operating-state change."""
-        opened = [
-            f
-            for f in found
-            if f.signal.episodes and not f.rule.startswith("rule:") and f.metric is not None
-        ]
-        muted: set[str] = set()
-        for f in opened:
-            start = f.signal.episode_start or 0.0
-            near = {
-                g.metric
-                for g in opened
-                if abs((g.signal.episode_start or 0.0) - start) <= COINCIDENT_S
-            } | self._jumping(start)
-            if len(near) >= COINCIDENT_METRICS:
-                muted.add(f.rule)
-        return muted
-
-    def _jumping(self, at: float) -> set[str | None]:
-        """Metrics with a jump within COINCIDENT_S of a device time."""
-        return {
-            m
-            for m, st in self.series.items()
-            if len(st.jumps) and float(np.abs(st.jumps - at).min()) <= COINCIDENT_S
-        }
+        return muting.explained(ctx, self.context_ts, found)
 
     def unsaved_limits(self) -> list[tuple[str, dict[str, object]]]:
         """Limits learnt since the last call (to persist), marking them saved."""
@@ -167,10 +140,19 @@ class DevicePipeline:
             if lim is not None and not state.saved:
                 state.saved = True
                 out.append((metric, lim.to_json()))
+        for key, det in self.relations.items():
+            fit = det.to_json()
+            if fit is not None and key not in self.relations_saved:
+                self.relations_saved.add(key)
+                out.append((key, fit))
         return out
 
     def restore_limits(self, metric: str, limits: dict[str, Any]) -> None:
         """Give a series the limits it learnt before a restart (older versions are relearnt)."""
+        if metric in self._relations():
+            if self.relations[metric].restore(limits):
+                self.relations_saved.add(metric)
+            return
         if not Thresholds.current(limits):
             return
         state = self._series(metric)
@@ -183,7 +165,11 @@ class DevicePipeline:
         order = np.argsort(ts, kind="stable")
         ts, values = np.asarray(ts, float)[order], np.asarray(values, float)[order]
         late = ts <= state.watermark
-        findings = self._late(metric, state, ts[late], values[late]) if late.any() else []
+        findings: list[Finding] = []
+        if late.any():
+            state.late += int(late.sum())
+            unit = self.units.get(metric, "")
+            findings = late_findings(state.rules, metric, unit, ts[late], values[late])
         ts, values = ts[~late], values[~late]
         if not len(ts):
             return findings
@@ -204,6 +190,16 @@ class DevicePipeline:
             findings += self._track(f"rule:{rule.name}", _kind(rule), metric, ts, values, cond)
         return findings
 
+    def _config(self) -> DetectorConfig:
+        """The detector config with the warm-up sized from the type's reporting interval."""
+        if not self.reporting_interval_s:
+            return self.config
+        cfg = self.config
+        warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
+        # windows older than their own span (readings missed, or a regime away) are stale
+        stale = cfg.window * self.reporting_interval_s
+        return replace(cfg, warmup=max(warm, cfg.window + cfg.noise_window), stale_s=stale)
+
     def _regime(self) -> RegimeState | None:
         """The device type's operating regime, if its catalog names one."""
         if self.regime is None and self.device_type in catalog.REGIMES:
@@ -213,10 +209,7 @@ class DevicePipeline:
     def _series(self, metric: str) -> SeriesState:
         if metric not in self.series:
             rules = [r for r in catalog.rules_for(self.device_type) if r.metric == metric]
-            config = self.config
-            if self.reporting_interval_s:
-                warm = catalog.warmup_readings(self.reporting_interval_s, self.warmup_s)
-                config = replace(config, warmup=max(warm, config.window + config.noise_window))
+            config = self._config()
             lo, hi = self.ranges.get(metric, (None, None))
             bounds = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
             reg = self._regime()
@@ -232,10 +225,39 @@ class DevicePipeline:
                 )
         return self.series[metric]
 
+    def _relations(self) -> dict[str, RelationDetector]:
+        """The device type's relations, created on first use."""
+        if not self.relations:
+            for rel in catalog.RELATIONS.get(self.device_type, ()):
+                self.relations[rel.key] = RelationDetector(rel, self._config())
+        return self.relations
+
+    def _relate(self, det: RelationDetector, batch: dict[str, tuple[F, F]]) -> list[Finding]:
+        """Spike and drift of one relation's residual, keyed 'spike:<target>~<inputs>'."""
+        v = det.update(batch)
+        if v is None:
+            return []
+        out: list[Finding] = []
+        for bit, name in ((SPIKE, "spike"), (DRIFT, "drift")):
+            firing = (v.verdict.flags & bit) > 0
+            key = f"{name}:{det.relation.key}"
+            if not firing.any() and not self._active(key):
+                continue
+            sev = np.full(len(v.ts), SEVERITIES.index("warning"), np.int64)
+            cond = Condition(firing, ~firing, sev, v.value, v.predicted, v.verdict.score)
+            target = det.relation.target
+            out += self._track(key, name, target, v.ts, v.value, cond, v.verdict, det)
+        return out
+
     def _detectors(self, metric: str, ts: F, x: F, v: BatchVerdict) -> list[Finding]:
         out: list[Finding] = []
+        # A metric in a fitted relation drifts in its residual, free of load and weather;
+        # its own series' drift would be the weather again.
+        related = any(d.fitted and metric in d.relation.metrics for d in self.relations.values())
         for bit, name in KIND_NAMES.items():
             firing = (v.flags & bit) > 0
+            if related and bit == DRIFT:
+                firing[:] = False
             key = f"{name}:{metric}"
             if not firing.any() and not self._active(key):
                 continue
@@ -257,6 +279,7 @@ class DevicePipeline:
         x: F,
         cond: Condition,
         verdict: BatchVerdict | None = None,
+        relation: RelationDetector | None = None,
     ) -> list[Finding]:
         tracker = self.trackers.setdefault(key, Tracker(hold_for(key)))
         sig = tracker.process(ts, cond)
@@ -266,8 +289,15 @@ class DevicePipeline:
             tracker.muted = sig.active
             return []
         i = sig.peak_index
-        ev = describe.evidence(kind, i, cond, verdict, self.series[metric].detector)
-        text = describe.sentence(kind, metric, self.units.get(metric, ""), sig, ev)
+        unit = self.units.get(metric, "")
+        if relation is None:
+            ev = describe.evidence(kind, i, cond, verdict, self.series[metric].detector)
+            text = describe.sentence(kind, metric, unit, sig, ev)
+        else:
+            ev = describe.evidence(kind, i, cond, verdict, relation.residual)
+            if i is not None:  # the condition carries the prediction where a series has a baseline
+                ev.update(predicted=float(cond.threshold[i]), inputs=list(relation.relation.inputs))
+            text = describe.relation_sentence(kind, relation.relation, unit, sig, ev)
         return [
             Finding(
                 rule=key,
@@ -280,45 +310,6 @@ class DevicePipeline:
                 score=ev.get("score"),
                 sentence=text,
                 evidence=ev,
-            )
-        ]
-
-    def _late(self, metric: str, state: SeriesState, ts: F, x: F) -> list[Finding]:
-        """Readings older than the watermark: instant threshold checks at their device time."""
-        state.late += len(ts)
-        out: list[Finding] = []
-        for rule in state.rules:
-            if isinstance(rule, ThresholdRule) and rule.for_s == 0:
-                point = ThresholdRule(
-                    rule.name, rule.metric, rule.op, rule.limit, 0, 0, rule.severity
-                )
-                cond = point.evaluate(ts, x)
-                if cond.firing.any():
-                    sig = Tracker(0.0).process(ts, cond)
-                    if sig is not None:
-                        out += self._late_finding(rule, metric, ts, x, cond, sig)
-        return out
-
-    def _late_finding(
-        self, rule: ThresholdRule, metric: str, ts: F, x: F, cond: Condition, sig: Signal
-    ) -> list[Finding]:
-        i = sig.peak_index
-        assert i is not None
-        ev = {"value": float(x[i]), "threshold": rule.limit, "late": True}
-        text = describe.sentence("threshold", metric, self.units.get(metric, ""), sig, ev)
-        sev = SEVERITIES[sig.severity]
-        return [
-            Finding(
-                f"rule:{rule.name}",
-                "threshold",
-                metric,
-                sev,
-                sig,
-                ev["value"],
-                rule.limit,
-                None,
-                text + " (late reading)",
-                ev,
             )
         ]
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from analytics import feed, lifecycle
 from analytics import repository as repo
+from analytics.batching import time_batches
 from analytics.models import DeviceRef
 from analytics.pipeline import DevicePipeline, Finding
 from servitize.db import Pool, transaction
@@ -56,9 +57,14 @@ async def _replay_device(
             start,
             end,
         )
+    series = {
+        metric: (np.array(ts), np.array(vs))
+        for (_, metric), (ts, vs) in feed.group_readings(list(rows)).items()
+    }
     found: list[Finding] = []
-    for (_, metric), (ts, vs) in feed.group_readings(list(rows)).items():
-        found += pipe.judge(metric, np.array(ts), np.array(vs))
+    # hour by hour across all metrics, as live: regimes, relations and muting see them together
+    for batch in time_batches(series):
+        found += pipe.judge_many(batch)
     return found
 
 

@@ -10,7 +10,6 @@ inside no fault window (plus grace) is a false alert.
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,11 +19,11 @@ from statistics import median
 import numpy as np
 
 from analytics import catalog
+from analytics.batching import BATCH_S, time_batches
 from analytics.detect import OFFLINE_K
 from analytics.pipeline import DevicePipeline
 from registry.catalog import builtin_type
 
-BATCH_S = 3600.0
 # A spike lasts a few samples; an alert raised a little after the label still detects it.
 GRACE_S = 600.0
 WEEK_S = 7 * 86400.0
@@ -89,25 +88,19 @@ def device_episodes(path: Path, device_id: str, device_type: str) -> tuple[list[
         ranges={m.name: (m.min_value, m.max_value) for m in spec.metrics},
     )
     cols = {
-        name: np.array([float(r[j]) if r[j] else np.nan for r in body])
+        name: (t, np.array([float(r[j]) if r[j] else np.nan for r in body]))
         for j, name in enumerate(header[3:], start=3)
     }
     out: list[Episode] = []
-    edges = np.searchsorted(t, np.arange(t[0], t[-1] + BATCH_S, BATCH_S)).tolist() if len(t) else []
-    for a, b in itertools.pairwise(edges):
-        batch = {}
-        for name, col in cols.items():
-            ok = np.isfinite(col[a:b])
-            if ok.any():
-                batch[name] = (t[a:b][ok], col[a:b][ok])
+    for batch in time_batches(cols, BATCH_S):
         for f in pipe.judge_many(batch):
-            out += _starts(device_id, f.detector, f.rule, f.signal, t[a:b])
+            out += _starts(device_id, f.detector, f.rule, f.signal)
     out += _gaps(device_id, t, spec.reporting_interval_s)
     span = float(t[-1] - t[0]) if len(t) else 0.0
     return out, span
 
 
-def _starts(device_id: str, detector: str, rule: str, sig: object, ts: np.ndarray) -> list[Episode]:
+def _starts(device_id: str, detector: str, rule: str, sig: object) -> list[Episode]:
     """Episode starts in a batch: the first firing plus one per later re-opening."""
     episodes = getattr(sig, "episodes", 0)
     first = getattr(sig, "first_ts", None)

@@ -42,6 +42,8 @@ class DemoContext:
     notes: list[str] = field(default_factory=list)
     # set once the API has its admin key, so the banner never goes out without it
     api_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # the simulated fleet's device passwords, from registering it before ingest starts
+    passwords: dict[str, str] | None = None
 
 
 def register(sub: Any) -> None:
@@ -88,8 +90,8 @@ async def _run(args: argparse.Namespace) -> int:
             await migrate.migrate(conn, settings)
             path = await active_path(conn)
         log.info("storage path: %s", path.value)
-        await _register_fleet(pool)
-        ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event())
+        passwords = await _register_fleet(pool)
+        ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event(), passwords=passwords)
         await _run_parts(ctx, args.duration)
     finally:
         await pool.close()
@@ -98,14 +100,14 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _register_fleet(pool: db.Pool) -> None:
+async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
     """Register the simulated fleet before ingest starts, so its first messages are known."""
     if importlib.util.find_spec("simulators.service") is None:
-        return
+        return None
     from simulators.fleet import fleet
     from simulators.service import register_fleet
 
-    await register_fleet(pool, fleet("demo", 1))
+    return await register_fleet(pool, fleet("demo", 1))
 
 
 async def _run_parts(ctx: DemoContext, duration: float) -> None:
@@ -166,7 +168,9 @@ async def _simulators(ctx: DemoContext) -> None:
 
     labels = ctx.settings.data_dir / "demo" / "labels.json"
     ctx.notes.append(f"Simulated fleet: fault ground truth is written to {labels}")
-    await run_demo_fleet(ctx.pool, ctx.mqtt_url, ctx.stop, labels_path=labels)
+    await run_demo_fleet(
+        ctx.pool, ctx.mqtt_url, ctx.stop, labels_path=labels, passwords=ctx.passwords
+    )
 
 
 async def _detector(ctx: DemoContext) -> None:

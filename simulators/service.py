@@ -47,14 +47,19 @@ async def run_demo_fleet(
     speedup: float = 60.0,
     faults: str = "demo",
     labels_path: Path | None = None,
+    passwords: dict[str, str] | None = None,
 ) -> RealtimeResult:
     """Register the demo fleet (when a pool is given) and run it live until stop_event is set.
+
+    With `passwords` (the fleet was registered already, e.g. before ingest started) it is
+    not registered again.
 
     Each device is its own MQTT client (username = device id, Last Will `offline`); with
     speedup 60 an hour of device life passes per minute and faults come every few minutes.
     """
     sim_fleet = fleet(fleet_name, seed)
-    passwords = await register_fleet(pool, sim_fleet) if pool is not None else None
+    if passwords is None and pool is not None:
+        passwords = await register_fleet(pool, sim_fleet)
     profile = fault_profiles.profile(faults)
     now = int(time.time() * 1000)
     planner = FaultPlanner(profile, now)

@@ -15,22 +15,22 @@ thresholds, which are set from the warm-up's own score distribution (no hand-set
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
-from analytics.detectors.seasonal import hourly_profile, season_at
+from analytics.detectors.limits import LIMITS_VERSION as LIMITS_VERSION
+from analytics.detectors.limits import DetectorConfig as DetectorConfig
+from analytics.detectors.limits import Thresholds as Thresholds
+from analytics.detectors.limits import learn_limits as learn_limits
+from analytics.detectors.seasonal import season_at
 from analytics.detectors.windows import (
-    MAD_TO_SD,
     lindley,
     rolling_baseline,
     rolling_diff_ratio,
     run_lengths,
-    scale_floor,
     spike_z,
-    tail_limit,
     trend_z,
     true_runs,
 )
@@ -40,38 +40,6 @@ F = NDArray[np.float64]
 SPIKE, DRIFT, STUCK, NOISE = 1, 2, 4, 8
 KIND_NAMES = {SPIKE: "spike", DRIFT: "drift", STUCK: "stuck", NOISE: "noise"}
 CHUNK = 2048
-# Saved limits of another version are relearnt: version 2 measures noise on second
-# differences (diff_ref) and adds the daily profile.
-LIMITS_VERSION = 2
-
-
-@dataclass(frozen=True, slots=True)
-class DetectorConfig:
-    """Window sizes and the floors under the self-tuned thresholds."""
-
-    # odd windows have a middle element: np.partition finds medians faster than np.median
-    window: int = 61
-    warmup: int = 240
-    noise_window: int = 31
-    # Floors: a clean Gaussian warm-up would otherwise set limits that fire every few hours.
-    # Spikes: skewed sensor noise (a vibration RMS is half-normal) reaches 8 robust sds a few
-    # times a quarter, which a week's warm-up cannot show; 9 is still far below a spike.
-    min_spike_z: float = 9.0
-    cusum_k: float = 0.75
-    min_cusum_h: float = 15.0
-    min_stuck_run: int = 12
-    min_noise_ratio: float = 2.5
-    # readings in a row the noise ratio must stay over its limit (a third of its window)
-    noise_persist: int = 10
-    # The drift reference follows the series with a time constant of ~2,000 readings, so
-    # changes faster than that accumulate in the CUSUM.
-    level_alpha: float = 5e-4
-
-    def __post_init__(self) -> None:
-        if self.window < 5 or self.noise_window < 5:
-            raise ValueError("windows must hold at least 5 readings")
-        if self.warmup < self.window + self.noise_window:
-            raise ValueError("warm-up must be longer than the windows")
 
 
 @dataclass(slots=True)
@@ -86,47 +54,6 @@ class BatchVerdict:
     cusum: F
     run: NDArray[np.int64]
     noise_ratio: F
-
-
-@dataclass(slots=True)
-class Thresholds:
-    """The limits learned at the end of the warm-up."""
-
-    spike_z: float
-    cusum_h: float
-    stuck_run: int
-    noise_ratio: float
-    level: float
-    level_sd: float
-    diff_ref: float
-    # the spread within a day of the warm-up: floors the spike scale (see local_spread)
-    local_sd: float = 0.0
-    # values the series rests at for long stretches in the warm-up (a stopped pump's 0)
-    rest_values: frozenset[float] = frozenset()
-    # the daily cycle the drift detector takes out (empty: none learnt)
-    profile: tuple[float, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        """A JSON-able dict (for detector_series_state)."""
-        out: dict[str, object] = {k: getattr(self, k) for k in Thresholds.__slots__}
-        out["rest_values"] = sorted(self.rest_values)
-        out["profile"] = list(self.profile)
-        out["version"] = LIMITS_VERSION
-        return out
-
-    @staticmethod
-    def current(data: dict[str, Any]) -> bool:
-        """Whether saved limits were learnt by this version's statistics."""
-        return data.get("version") == LIMITS_VERSION
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> Thresholds:
-        """The inverse of to_json."""
-        fields = {k: data[k] for k in Thresholds.__slots__ if k in data}
-        fields["rest_values"] = frozenset(float(v) for v in data.get("rest_values", []))
-        fields["stuck_run"] = int(fields["stuck_run"])
-        fields["profile"] = tuple(float(v) for v in data.get("profile", []))
-        return Thresholds(**fields)
 
 
 @dataclass(slots=True)
@@ -147,6 +74,9 @@ class SeriesDetector:
     # The metric's catalog range: a reading at a bound is saturated (air at 100 % humidity in
     # fog), not stuck, however long it stays there.
     bounds: tuple[float, float] = (-np.inf, np.inf)
+    # device time of the last reading seen (for stale_s), and readings left to refill
+    last_ts: float = -np.inf
+    refilling: int = 0
 
     def restore(self, limits: Thresholds) -> None:
         """Resume with limits learnt before a restart (the warm-up is not repeated)."""
@@ -172,17 +102,55 @@ class SeriesDetector:
             need = self.config.warmup - self.seen
             first, finite = finite[:need], finite[need:]
             self._learn(x[first], t[first] if t is not None else None)
-        # Chunks bound the memory of the sliding windows (window x chunk floats).
-        for start in range(0, len(finite) if self.limits is not None else 0, CHUNK):
-            part = finite[start : start + CHUNK]
-            _fill(out, part, self._judge(x[part], t[part] if t is not None else None))
+        if self.limits is None or not len(finite):
+            return out
+        for seg in self._segments(finite, t):
+            if t is not None and t[seg[0]] - self.last_ts > self.config.stale_s > 0:
+                self._stale()
+            seg = self._refill(x, seg)
+            # Chunks bound the memory of the sliding windows (window x chunk floats).
+            for start in range(0, len(seg), CHUNK):
+                part = seg[start : start + CHUNK]
+                _fill(out, part, self._judge(x[part], t[part] if t is not None else None))
+        if t is not None:
+            self.last_ts = float(t[finite[-1]])
         return out
+
+    def _segments(self, at: NDArray[np.intp], t: F | None) -> list[NDArray[np.intp]]:
+        """The batch's readings split where device time jumps by more than stale_s."""
+        if t is None or self.config.stale_s <= 0:
+            return [at]
+        cuts = np.flatnonzero(np.diff(t[at]) > self.config.stale_s) + 1
+        return [seg for seg in np.split(at, cuts) if len(seg)]
+
+    def _stale(self) -> None:
+        """After a gap the windows hold readings from before it: they are refilled first.
+
+        A pump that stopped mid-fault would otherwise judge its next start against the
+        fault's readings, and a healthy reading would look like a spike.
+        """
+        self.history = np.empty(0)
+        self.refilling = self.config.window
+        self.run = self.noise_run = 0
+
+    def _refill(self, x: F, seg: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Feed readings into refilling windows without judging them; returns the rest."""
+        if not self.refilling:
+            return seg
+        fill = x[seg[: self.refilling]]
+        last = float(self.history[-1]) if len(self.history) else np.nan
+        self.run = int(run_lengths(last, fill, self.run)[-1])
+        self.history = np.concatenate([self.history, fill])
+        self.refilling -= len(fill)
+        return seg[len(fill) :]
 
     def _learn(self, x: F, t: F | None) -> None:
         self.history = np.concatenate([self.history, x])
         if t is not None:
             self.warm_ts = np.concatenate([self.warm_ts, t])
         self.seen += len(x)
+        if t is not None and len(t):
+            self.last_ts = float(t[-1])
         if self.seen >= self.config.warmup:
             self.limits = learn_limits(self.history, self.config, self.warm_ts)
             self.warm_ts = np.empty(0)
@@ -193,8 +161,9 @@ class SeriesDetector:
         cfg, lim = self.config, self.limits
         assert lim is not None
         sd = lim.local_sd or lim.level_sd
-        med, scale = rolling_baseline(self.history, x, cfg.window, sd)
-        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, sd))
+        q = lim.resolution
+        med, scale = rolling_baseline(self.history, x, cfg.window, sd, q)
+        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, sd, q))
         spike = np.abs(z) > lim.spike_z
         # A spike is judged by the spike detector; keep it out of the drift sum.
         season = season_at(lim.profile, t, len(x))
@@ -261,55 +230,6 @@ class SeriesDetector:
         ewma, _ = lfilter([a], [1.0, a - 1.0], clipped, zi=[(1.0 - a) * lim.level])
         before = np.concatenate([[lim.level], ewma[:-1]])
         return before, np.asarray(ewma, dtype=np.float64)
-
-
-def learn_limits(x: F, cfg: DetectorConfig, ts: F | None = None) -> Thresholds:
-    """Reference level, scales and thresholds from warm-up readings (and their times)."""
-    profile = hourly_profile(ts, x) if ts is not None else ()
-    level = float(np.median(x))
-    spread = MAD_TO_SD * float(np.median(np.abs(x - level)))
-    floor = scale_floor(x)
-    step = float(np.median(np.abs(np.diff(x))))
-    level_sd = max(spread, step, floor)
-    diff_ref = max(float(np.median(np.abs(np.diff(x, n=2)))), floor)
-    local_sd = max(local_spread(x), step, floor)
-    head, tail = x[: cfg.window], x[cfg.window :]
-    med, scale = rolling_baseline(head, tail, cfg.window, local_sd)
-    z = np.abs(spike_z(tail, med, scale, trend_z(head, tail, cfg.window, local_sd)))
-    lead = cfg.noise_window + 2
-    ratio = rolling_diff_ratio(x[:lead], x[lead:], cfg.noise_window, diff_ref)
-    runs = run_lengths(np.nan, x, 0)
-    rest = frozenset(float(v) for v in np.unique(x[runs >= cfg.min_stuck_run]))
-    # The limit comes from the raw warm-up, daily cycle included: taking the cycle out is to
-    # spare operators the daily swing, not to make the detector touchier to the weather.
-    zl = np.clip((x - level) / level_sd, -50.0, 50.0)
-    cusum = np.maximum(lindley(zl - cfg.cusum_k, 0.0), lindley(-zl - cfg.cusum_k, 0.0))
-    # Each limit sits well above the worst the warm-up showed (2x its 99th percentile).
-    return Thresholds(
-        spike_z=max(cfg.min_spike_z, 2.0 * float(np.quantile(z, 0.99)), tail_limit(z)),
-        cusum_h=max(cfg.min_cusum_h, 3.0 * float(cusum.max())),
-        stuck_run=max(cfg.min_stuck_run, 3 * int(runs[~np.isin(x, list(rest))].max(initial=1))),
-        noise_ratio=max(
-            cfg.min_noise_ratio, 1.5 * float(np.quantile(ratio, 0.99)), tail_limit(ratio, 1.2)
-        ),
-        level=level,
-        level_sd=level_sd,
-        diff_ref=diff_ref,
-        local_sd=local_sd,
-        rest_values=rest,
-        profile=profile,
-    )
-
-
-def local_spread(x: F, blocks: int = 7) -> float:
-    """Robust spread of the warm-up around each of its days' medians (blocks of readings).
-
-    A cumulative series (a slope's displacement, a crack's width) moves over a week, so its
-    spread around one median measures the movement, not the scatter a spike must beat.
-    """
-    parts = np.array_split(x, blocks) if len(x) >= 10 * blocks else [x]
-    dev = np.concatenate([p - np.median(p) for p in parts])
-    return MAD_TO_SD * float(np.median(np.abs(dev)))
 
 
 def _kept(cfg: DetectorConfig) -> int:

@@ -36,27 +36,38 @@ def tail_limit(z: F, at_least: float = 1.3) -> float:
     return max(top + math.log(YEAR_OVER_WARMUP) * scale, at_least * top)
 
 
-def scale_floor(x: F) -> float:
-    """The smallest scale worth resolving: a coarse quantisation step or a relative epsilon."""
+def quantum(x: F) -> float:
+    """The series' resolution: its smallest non-zero step (0 for a constant series)."""
     steps = np.abs(np.diff(x))
     steps = steps[steps > 0]
-    quantum = float(steps.min()) if len(steps) else 0.0
-    return max(quantum, 1e-6 * (abs(float(np.median(x))) + 1.0))
+    return float(steps.min()) if len(steps) else 0.0
 
 
-def rolling_baseline(prev: F, x: F, window: int, sd_floor: float) -> tuple[F, F]:
-    """Median and MAD scale of the `window` readings before each reading of x."""
+def scale_floor(x: F) -> float:
+    """The smallest scale worth resolving: a coarse quantisation step or a relative epsilon."""
+    return max(quantum(x), 1e-6 * (abs(float(np.median(x))) + 1.0))
+
+
+def rolling_baseline(
+    prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0
+) -> tuple[F, F]:
+    """Median and MAD scale of the `window` readings before each reading of x.
+
+    A MAD read off values rounded to `resolution` can be short by half a step: a pump at
+    rest reads 0.15-0.25 mm/s in 0.01 steps, its MAD jumps between one and two steps, and at
+    one step its half-normal noise reaches 9 "sds" a few times a month. Half a step is added.
+    """
     joined = np.concatenate([prev[-window:], x])
     start = len(joined) - len(x)
     windows = _windows(joined, window, start, len(x))
     med = _row_median(windows)
-    mad = _row_median(np.abs(windows - med[:, None]))
+    mad = _row_median(np.abs(windows - med[:, None])) + 0.5 * resolution
     # A window of near-identical values would make every later wiggle a "spike".
     scale = np.maximum(MAD_TO_SD * mad, 0.25 * sd_floor)
     return med, scale
 
 
-def trend_z(prev: F, x: F, window: int, sd_floor: float) -> F:
+def trend_z(prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0) -> F:
     """z of each reading against the trend of the window before it, extrapolated.
 
     The trend runs through the means of the window's two halves (on a ramp a half's median
@@ -73,7 +84,8 @@ def trend_z(prev: F, x: F, window: int, sd_floor: float) -> F:
     ahead = (half + 1) / 2 / (window - half)
     base = m2 + (m2 - m1) * ahead
     d2 = np.abs(np.diff(rows, n=2, axis=1))
-    out: F = (x - base) / np.maximum(_row_median(d2) / D2_MEDIAN_PER_SD, 0.25 * sd_floor)
+    noise = (_row_median(d2) + 0.5 * resolution) / D2_MEDIAN_PER_SD
+    out: F = (x - base) / np.maximum(noise, 0.25 * sd_floor)
     return out
 
 

@@ -210,3 +210,33 @@ async def test_learnt_limits_survive_a_restart(seeded: Pool) -> None:
     await batch(seeded, "pump-1", {"vibration_rms_mm_s": [(320, 2.0), (321, 6.5), (322, 2.0)]})
     await again.step()
     assert "pump-1/spike:vibration_rms_mm_s" in await _alerts(seeded)
+
+
+def _current(flow: np.ndarray) -> np.ndarray:
+    """A pump curve's motor current at a flow (A at m3/h)."""
+    return 20.0 + 0.3 * flow - 4e-4 * flow**2
+
+
+async def test_a_relation_fit_survives_a_restart(seeded: Pool) -> None:
+    det = Detector(seeded, warmup_s=3000)
+    await det.start()
+    rng = np.random.default_rng(5)
+    flow = 200.0 + rng.normal(0, 15.0, 320)
+    current = _current(flow) + rng.normal(0, 0.3, 320)
+    await batch(
+        seeded,
+        "pump-1",
+        {"flow_m3h": list(enumerate(flow.tolist())), "motor_current_a": list(enumerate(current))},
+    )
+    await det.step()
+    async with seeded.acquire() as conn:
+        saved = {r["metric"] for r in await conn.fetch("SELECT metric FROM detector_series_state")}
+    assert "motor_current_a~flow_m3h" in saved
+    again = Detector(seeded, warmup_s=3000)
+    await again.start()
+    assert again.pipeline("pump-1").relations["motor_current_a~flow_m3h"].fitted
+    # 12 A more than the flow explains, with the flow itself unremarkable
+    wrong = float(_current(np.array([205.0]))[0]) + 12.0
+    await batch(seeded, "pump-1", {"flow_m3h": [(320, 205.0)], "motor_current_a": [(320, wrong)]})
+    await again.step()
+    assert "pump-1/spike:motor_current_a~flow_m3h" in await _alerts(seeded)

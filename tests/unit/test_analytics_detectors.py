@@ -112,3 +112,34 @@ def test_run_helpers() -> None:
 def test_config_validates() -> None:
     with pytest.raises(ValueError):
         DetectorConfig(window=100, warmup=50)
+
+
+def _gapped() -> tuple[np.ndarray, np.ndarray]:
+    """Readings every 10 s; a step fault at 1,400 lasts until a 2 h gap at 1,600, then ends."""
+    x = _base()
+    x[1400:1600] += 30.0
+    t = np.arange(len(x)) * 10.0
+    t[1600:] += 7200.0
+    return x, t
+
+
+def test_windows_left_stale_by_a_gap_are_refilled_before_judging() -> None:
+    x, t = _gapped()
+    stale = SeriesDetector(DetectorConfig(stale_s=610.0)).update(x, t)
+    assert (stale.flags[1400:1600] & SPIKE).any()  # the step is seen as it starts
+    window = DetectorConfig().window
+    assert not stale.flags[1600 : 1600 + window].any()  # refilling: not judged
+    assert np.isnan(stale.z[1600 : 1600 + window]).all()
+    assert not (stale.flags[1600:] & SPIKE).any()  # the healthy readings after it are fine
+    frozen = SeriesDetector().update(x, t)
+    assert (frozen.flags[1600:1610] & SPIKE).any(), "without stale_s the return is a spike"
+
+
+def test_batched_equals_one_batch_across_a_gap() -> None:
+    x, t = _gapped()
+    cfg = DetectorConfig(stale_s=610.0)
+    whole = SeriesDetector(cfg).update(x, t)
+    d = SeriesDetector(cfg)
+    parts = [d.update(x[i : i + 7], t[i : i + 7]) for i in range(0, len(x), 7)]
+    assert np.array_equal(np.concatenate([p.flags for p in parts]), whole.flags)
+    assert np.allclose(np.concatenate([p.score for p in parts]), whole.score)
