@@ -33,6 +33,7 @@ from analytics.detectors.windows import (
     spike_z,
     trend_z,
     true_runs,
+    window_rows,
 )
 
 F = NDArray[np.float64]
@@ -162,8 +163,9 @@ class SeriesDetector:
         assert lim is not None
         sd = lim.local_sd or lim.level_sd
         q = lim.resolution
-        med, scale = rolling_baseline(self.history, x, cfg.window, sd, q)
-        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, sd, q))
+        rows = window_rows(self.history, x, cfg.window)
+        med, scale = rolling_baseline(self.history, x, cfg.window, sd, q, rows)
+        z = spike_z(x, med, scale, trend_z(self.history, x, cfg.window, sd, q, rows))
         spike = np.abs(z) > lim.spike_z
         # A spike is judged by the spike detector; keep it out of the drift sum.
         season = season_at(lim.profile, t, len(x))
@@ -173,7 +175,9 @@ class SeriesDetector:
         run = run_lengths(last, x, self.run)
         self.run = int(run[-1])
         inside = (x > self.bounds[0]) & (x < self.bounds[1])
-        stuck = (run >= lim.stuck_run) & ~np.isin(x, list(lim.rest_values)) & inside
+        stuck = (run >= lim.stuck_run) & inside
+        if lim.rest_values:
+            stuck &= ~np.isin(x, list(lim.rest_values))
         ratio = rolling_diff_ratio(self.history, x, cfg.noise_window, lim.diff_ref)
         # A noisy sensor stays noisy: a few rough readings in a row are not a noise fault.
         over = true_runs(ratio > lim.noise_ratio, self.noise_run)

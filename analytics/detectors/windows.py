@@ -48,8 +48,14 @@ def scale_floor(x: F) -> float:
     return max(quantum(x), 1e-6 * (abs(float(np.median(x))) + 1.0))
 
 
+def window_rows(prev: F, x: F, window: int) -> F:
+    """Row i = the `window` readings before x[i] (edge-padded): one view for level and trend."""
+    joined = np.concatenate([prev[-window:], x])
+    return _windows(joined, window, len(joined) - len(x), len(x))
+
+
 def rolling_baseline(
-    prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0
+    prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0, rows: F | None = None
 ) -> tuple[F, F]:
     """Median and MAD scale of the `window` readings before each reading of x.
 
@@ -57,9 +63,7 @@ def rolling_baseline(
     rest reads 0.15-0.25 mm/s in 0.01 steps, its MAD jumps between one and two steps, and at
     one step its half-normal noise reaches 9 "sds" a few times a month. Half a step is added.
     """
-    joined = np.concatenate([prev[-window:], x])
-    start = len(joined) - len(x)
-    windows = _windows(joined, window, start, len(x))
+    windows = window_rows(prev, x, window) if rows is None else rows
     med = _row_median(windows)
     mad = _row_median(np.abs(windows - med[:, None])) + 0.5 * resolution
     # A window of near-identical values would make every later wiggle a "spike".
@@ -67,7 +71,9 @@ def rolling_baseline(
     return med, scale
 
 
-def trend_z(prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0) -> F:
+def trend_z(
+    prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0, rows: F | None = None
+) -> F:
     """z of each reading against the trend of the window before it, extrapolated.
 
     The trend runs through the means of the window's two halves (on a ramp a half's median
@@ -75,8 +81,8 @@ def trend_z(prev: F, x: F, window: int, sd_floor: float, resolution: float = 0.0
     window's second differences, so a steady ramp (a crack opening as rain-fed creep peaks)
     neither shifts the baseline nor inflates the scale.
     """
-    joined = np.concatenate([prev[-window:], x])
-    rows = _windows(joined, window, len(joined) - len(x), len(x))
+    if rows is None:
+        rows = window_rows(prev, x, window)
     half = (window + 1) // 2
     early, late = rows[:, :half], rows[:, -half:]
     m1, m2 = early.mean(axis=1), late.mean(axis=1)
