@@ -41,6 +41,8 @@ DRIFT_HOLD_S = 6 * 3600.0
 # A reading this many robust sds from its baseline counts as that metric jumping too, even
 # below its own alert limit (a truck bends the deck as it shakes it).
 COMPANION_Z = 5.0
+# The saved-limits key of a metric's stopped-regime detector is the metric plus this.
+STOPPED = "@stopped"
 
 
 def hold_for(key: str) -> float:
@@ -58,8 +60,8 @@ class SeriesState:
     rules: list[catalog.Rule]
     watermark: float = -np.inf
     late: int = 0
-    # whether the learnt limits have been handed out for saving
-    saved: bool = False
+    # the keys whose learnt limits have been handed out for saving
+    saved: set[str] = field(default_factory=set)
     # device times of recent readings at least COMPANION_Z from their baseline
     jumps: F = field(default_factory=lambda: np.empty(0))
     # the detector of the stopped regime, for device types with an operating regime
@@ -133,31 +135,38 @@ class DevicePipeline:
         return muting.explained(ctx, self.context_ts, found)
 
     def unsaved_limits(self) -> list[tuple[str, dict[str, object]]]:
-        """Limits learnt since the last call (to persist), marking them saved."""
+        """Limits learnt since the last call (to persist), marking them saved.
+
+        A stopped regime's limits are saved as '<metric>@stopped', a relation's fit under
+        its key ('<target>~<inputs>').
+        """
         out = []
         for metric, state in self.series.items():
-            lim = state.detector.limits
-            if lim is not None and not state.saved:
-                state.saved = True
-                out.append((metric, lim.to_json()))
-        for key, det in self.relations.items():
-            fit = det.to_json()
+            for key, det in ((metric, state.detector), (metric + STOPPED, state.idle)):
+                lim = det.limits if det is not None else None
+                if lim is not None and key not in state.saved:
+                    state.saved.add(key)
+                    out.append((key, lim.to_json()))
+        for key, rel in self.relations.items():
+            fit = rel.to_json()
             if fit is not None and key not in self.relations_saved:
                 self.relations_saved.add(key)
                 out.append((key, fit))
         return out
 
-    def restore_limits(self, metric: str, limits: dict[str, Any]) -> None:
+    def restore_limits(self, key: str, limits: dict[str, Any]) -> None:
         """Give a series the limits it learnt before a restart (older versions are relearnt)."""
-        if metric in self._relations():
-            if self.relations[metric].restore(limits):
-                self.relations_saved.add(metric)
+        if key in self._relations():
+            if self.relations[key].restore(limits):
+                self.relations_saved.add(key)
             return
         if not Thresholds.current(limits):
             return
-        state = self._series(metric)
-        state.detector.restore(Thresholds.from_json(limits))
-        state.saved = True
+        state = self._series(key.removesuffix(STOPPED))
+        det = state.idle if key.endswith(STOPPED) else state.detector
+        if det is not None:
+            det.restore(Thresholds.from_json(limits))
+            state.saved.add(key)
 
     def judge(self, metric: str, ts: F, values: F) -> list[Finding]:
         """Judge readings of one metric (epoch seconds); late ones get point checks only."""

@@ -102,3 +102,24 @@ def test_limits_saved_by_an_older_version_are_relearnt() -> None:
     old = DevicePipeline("d", "bridge-monitor")
     old.restore_limits("strain_ue", {**saved, "version": 1})
     assert "strain_ue" not in old.series or not old.series["strain_ue"].detector.warm
+
+
+def test_both_regimes_limits_are_saved_and_a_restart_judges_a_stopped_pump_at_once() -> None:
+    ts, cols = _shift_pump(16)
+    p = DevicePipeline("p1", "pump-motor", reporting_interval_s=10)
+    _openings(p, ts[: 14 * 8640], {k: v[: 14 * 8640] for k, v in cols.items()})
+    saved = dict(p.unsaved_limits())
+    assert {"pressure_bar", "pressure_bar@stopped"} <= set(saved)
+    levels = {k: float(str(saved[k]["level"])) for k in ("pressure_bar", "pressure_bar@stopped")}
+    assert levels["pressure_bar@stopped"] < 1.0 < levels["pressure_bar"]
+    assert p.unsaved_limits() == []  # handed out once
+    again = DevicePipeline("p1", "pump-motor", reporting_interval_s=10)
+    for key, limits in saved.items():
+        again.restore_limits(key, limits)
+    idle = again.series["pressure_bar"].idle
+    assert idle is not None and idle.limits is not None
+    later = {k: v[14 * 8640 :].copy() for k, v in cols.items()}
+    stopped_at = int(np.flatnonzero((ts[14 * 8640 :] // 3600) % 24 == 2)[100])
+    later["pressure_bar"][stopped_at] += 3.0
+    found = _openings(again, ts[14 * 8640 :], later)
+    assert "spike:pressure_bar" in found
