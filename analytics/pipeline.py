@@ -326,7 +326,8 @@ class DevicePipeline:
 def _share(config: DetectorConfig, duty: float) -> DetectorConfig:
     """A regime's detector warms up on its share of the warm-up's readings."""
     floor = config.window + config.noise_window
-    return replace(config, warmup=max(int(duty * config.warmup), floor))
+    warmup = max(int(duty * config.warmup), floor)
+    return replace(config, warmup=warmup, gap_restarts_drift=True)
 
 
 def _kind(rule: catalog.Rule) -> str:

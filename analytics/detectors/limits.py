@@ -56,6 +56,10 @@ class DetectorConfig:
     # A gap in device time longer than this (s) leaves the windows stale: they are refilled
     # before judging resumes (0: never). The pipeline sets it to the windows' own span.
     stale_s: float = 0.0
+    # Whether the drift detector also restarts after such a gap, from the refilled level: a
+    # duty-cycled machine's regime returns after hours away (a pump's night), and a level
+    # and sum carried from its last stretch judge this one against another day's weather.
+    gap_restarts_drift: bool = False
 
     def __post_init__(self) -> None:
         if self.window < 5 or self.noise_window < 5:

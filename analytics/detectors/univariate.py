@@ -78,6 +78,8 @@ class SeriesDetector:
     # device time of the last reading seen (for stale_s), and readings left to refill
     last_ts: float = -np.inf
     refilling: int = 0
+    # the daily profile at the refilled readings (for gap_restarts_drift)
+    fill_season: F = field(default_factory=lambda: np.empty(0))
 
     def restore(self, limits: Thresholds) -> None:
         """Resume with limits learnt before a restart (the warm-up is not repeated)."""
@@ -108,7 +110,7 @@ class SeriesDetector:
         for seg in self._segments(finite, t):
             if t is not None and t[seg[0]] - self.last_ts > self.config.stale_s > 0:
                 self._stale()
-            seg = self._refill(x, seg)
+            seg = self._refill(x, seg, t)
             # Chunks bound the memory of the sliding windows (window x chunk floats).
             for start in range(0, len(seg), CHUNK):
                 part = seg[start : start + CHUNK]
@@ -128,13 +130,18 @@ class SeriesDetector:
         """After a gap the windows hold readings from before it: they are refilled first.
 
         A pump that stopped mid-fault would otherwise judge its next start against the
-        fault's readings, and a healthy reading would look like a spike.
+        fault's readings, and a healthy reading would look like a spike. With
+        `gap_restarts_drift` the drift detector restarts too, from the refilled level.
         """
         self.history = np.empty(0)
         self.refilling = self.config.window
         self.run = self.noise_run = 0
+        if self.config.gap_restarts_drift:
+            self.cusum_pos = self.cusum_neg = 0.0
+            self.drift_run = 0
+            self.fill_season = np.empty(0)
 
-    def _refill(self, x: F, seg: NDArray[np.intp]) -> NDArray[np.intp]:
+    def _refill(self, x: F, seg: NDArray[np.intp], t: F | None) -> NDArray[np.intp]:
         """Feed readings into refilling windows without judging them; returns the rest."""
         if not self.refilling:
             return seg
@@ -143,7 +150,24 @@ class SeriesDetector:
         self.run = int(run_lengths(last, fill, self.run)[-1])
         self.history = np.concatenate([self.history, fill])
         self.refilling -= len(fill)
+        if self.config.gap_restarts_drift and self.limits is not None:
+            ts = t[seg[: len(fill)]] if t is not None else None
+            season = season_at(self.limits.profile, ts, len(fill))
+            self.fill_season = np.concatenate([self.fill_season, season])
+            if not self.refilling:
+                self._relevel(self.history[-len(self.fill_season) :] - self.fill_season)
         return seg[len(fill) :]
+
+    def _relevel(self, refilled: F) -> None:
+        """Take the refilled readings' level if the carried one is clearly off it.
+
+        A median of one window is itself noisy (a quantum off, on a series read in steps as
+        coarse as its spread), so a carried level within one sd of it stands.
+        """
+        assert self.limits is not None
+        level = float(np.median(refilled))
+        if abs(level - self.limits.level) > self.limits.level_sd + self.limits.resolution:
+            self.limits.level = level
 
     def _learn(self, x: F, t: F | None) -> None:
         self.history = np.concatenate([self.history, x])

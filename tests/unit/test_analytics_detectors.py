@@ -143,3 +143,19 @@ def test_batched_equals_one_batch_across_a_gap() -> None:
     parts = [d.update(x[i : i + 7], t[i : i + 7]) for i in range(0, len(x), 7)]
     assert np.array_equal(np.concatenate([p.flags for p in parts]), whole.flags)
     assert np.allclose(np.concatenate([p.score for p in parts]), whole.score)
+
+
+def test_a_regime_returning_after_hours_away_restarts_its_drift_from_its_new_level() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(50.0, 1.0, 3000)
+    x[1600:] += 3.0  # warmer the next night: three sds, reached while the pump ran
+    t = np.arange(len(x)) * 10.0
+    t[1600:] += 16 * 3600.0
+    carried = SeriesDetector(DetectorConfig(stale_s=610.0)).update(x, t)
+    assert (carried.flags[1600:] & DRIFT).any(), "judged against last night's level"
+    restarted = SeriesDetector(DetectorConfig(stale_s=610.0, gap_restarts_drift=True))
+    assert not (restarted.update(x, t).flags & DRIFT).any()
+    ramp = x.copy()
+    ramp[2000:] += np.linspace(0.0, 15.0, 1000)  # a real drift within one stretch
+    again = SeriesDetector(DetectorConfig(stale_s=610.0, gap_restarts_drift=True))
+    assert (again.update(ramp, t).flags[2000:] & DRIFT).any()
