@@ -149,7 +149,7 @@ def test_a_regime_returning_after_hours_away_restarts_its_drift_from_its_new_lev
     rng = np.random.default_rng(4)
     x = rng.normal(50.0, 1.0, 3000)
     x[1600:] += 3.0  # warmer the next night: three sds, reached while the pump ran
-    t = np.arange(len(x)) * 10.0
+    t = np.arange(len(x), dtype=np.float64) * 10.0
     t[1600:] += 16 * 3600.0
     carried = SeriesDetector(DetectorConfig(stale_s=610.0)).update(x, t)
     assert (carried.flags[1600:] & DRIFT).any(), "judged against last night's level"
