@@ -176,6 +176,8 @@ class RelationDetector:
             return None
         return {
             "relation_version": RELATION_VERSION,
+            "relation": self.relation.key,
+            "degree": self.relation.degree,
             "coef": self.coef.tolist(),
             "centre": self.centre.tolist(),
             "spread": self.spread.tolist(),
@@ -183,8 +185,14 @@ class RelationDetector:
         }
 
     def restore(self, data: dict[str, Any]) -> bool:
-        """Resume from saved state; False (nothing restored) for another version's state."""
+        """Resume from saved state; False (nothing restored) for another version's state.
+
+        A fit of another form (the catalog changed the relation's inputs or degree) is
+        relearnt, not restored.
+        """
         if data.get("relation_version") != RELATION_VERSION:
+            return False
+        if (data.get("relation"), data.get("degree")) != (self.relation.key, self.relation.degree):
             return False
         if not Thresholds.current(data["residual"]):
             return False

@@ -134,6 +134,8 @@ def test_saved_fit_resumes_with_the_same_predictions() -> None:
     rows = np.column_stack([cols["deflection_mm"][:50], cols["temp_c"][:50]])
     assert np.allclose(again.predict(rows), det.predict(rows))
     assert not RelationDetector(REL, CONFIG).restore({**state, "relation_version": 0})
+    quadratic = Relation("strain_ue", ("deflection_mm", "temp_c"), degree=2)
+    assert not RelationDetector(quadratic, CONFIG).restore(state)  # another form: relearnt
 
 
 def test_pipeline_names_the_relation_and_says_what_was_predicted() -> None:
