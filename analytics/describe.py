@@ -76,9 +76,7 @@ def sentence(kind: str, metric: str, unit: str, sig: Signal, ev: dict[str, Any])
         return ""
     v = ev.get("value")
     val = f"{v:.4g}{u}" if v is not None else "?"
-    span = ""
-    if sig.last_ts is not None and sig.episode_start is not None:
-        span = f" for {duration(sig.last_ts - sig.episode_start)}"
+    span = _span(sig)
     if kind == "spike":
         z, base = ev.get("z") or 0.0, ev.get("baseline") or 0.0
         side = "above" if z >= 0 else "below"
@@ -115,11 +113,16 @@ def relation_sentence(kind: str, rel: Relation, unit: str, sig: Signal, ev: dict
     off = (value or 0.0) - (predicted or 0.0)
     side = "above" if off >= 0 else "below"
     inputs = " and ".join(rel.inputs)
-    span = ""
-    if sig.last_ts is not None and sig.episode_start is not None:
-        span = f" for {duration(sig.last_ts - sig.episode_start)}"
+    span = _span(sig)
     head = f"{rel.target} {value or 0:.4g}{u}, {abs(off):.4g}{u} {side} what {inputs} predict"
     if kind == "drift":
         cusum, limit = ev.get("cusum") or 0, ev.get("limits", {}).get("cusum_h", 0)
         return f"{head}: drifting (CUSUM {cusum:.0f} > {limit:.0f}){span}"
     return f"{head} ({abs(ev.get('z') or 0):.1f} MADs of the relation's residual){span}"
+
+
+def _span(sig: Signal) -> str:
+    """' for 3 min': how long the episode has lasted so far (empty before it has a span)."""
+    if sig.last_ts is None or sig.episode_start is None:
+        return ""
+    return f" for {duration(sig.last_ts - sig.episode_start)}"

@@ -14,8 +14,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from analytics import catalog, feed, lifecycle
 from analytics import repository as repo
 from analytics.detectors.multivariate import MultivariateModel
@@ -123,10 +121,7 @@ class Detector:
             self.cursor.last_id,
             keep,
         )
-        per_device: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
-            per_device.setdefault(device, {})[metric] = (np.array(ts), np.array(vs))
-        for device, series in per_device.items():
+        for device, series in feed.group_readings(list(rows)).items():
             # all metrics together, so relations refill their windows too (findings dropped:
             # these readings were judged before the checkpoint)
             self.pipeline(device).judge_many(series)
@@ -200,10 +195,7 @@ class Detector:
             return []
         out: list[tuple[DeviceRef, Finding]] = []
         rows = await feed.batch_readings(conn, batch, mine)
-        per_device: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for (device, metric), (ts, vs) in feed.group_readings(list(rows)).items():
-            per_device.setdefault(device, {})[metric] = (np.array(ts), np.array(vs))
-        for device, series in per_device.items():
+        for device, series in feed.group_readings(list(rows)).items():
             out += [(self.refs[device], f) for f in self.pipeline(device).judge_many(series)]
         for ev in await feed.batch_events(conn, batch, mine):
             fault = fault_finding(ev)

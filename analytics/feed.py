@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import numpy as np
 
 from servitize.db import Connection
 
@@ -127,11 +128,17 @@ async def batch_events(conn: Connection, batch: Batch, devices: list[str]) -> li
     )
 
 
-def group_readings(rows: list[Any]) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
-    """Rows grouped per (device, metric) as (times, values) lists."""
-    out: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+Series = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def group_readings(rows: list[Any]) -> dict[str, Series]:
+    """Rows grouped per device, then per metric, as (times, values) arrays."""
+    lists: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
     for r in rows:
-        ts, vs = out.setdefault((r["device_id"], r["metric"]), ([], []))
+        ts, vs = lists.setdefault(r["device_id"], {}).setdefault(r["metric"], ([], []))
         ts.append(r["t"])
         vs.append(r["value"])
-    return out
+    return {
+        device: {m: (np.array(ts), np.array(vs)) for m, (ts, vs) in metrics.items()}
+        for device, metrics in lists.items()
+    }

@@ -19,7 +19,6 @@ from analytics.detectors.tracker import Tracker
 from analytics.detectors.univariate import (
     DRIFT,
     KIND_NAMES,
-    SPIKE,
     BatchVerdict,
     DetectorConfig,
     SeriesDetector,
@@ -246,33 +245,40 @@ class DevicePipeline:
         v = det.update(batch)
         if v is None:
             return []
-        out: list[Finding] = []
-        for bit, name in ((SPIKE, "spike"), (DRIFT, "drift")):
-            firing = (v.verdict.flags & bit) > 0
-            key = f"{name}:{det.relation.key}"
-            if not firing.any() and not self._active(key):
-                continue
-            sev = np.full(len(v.ts), SEVERITIES.index("warning"), np.int64)
-            cond = Condition(firing, ~firing, sev, v.value, v.predicted, v.verdict.score)
-            target = det.relation.target
-            out += self._track(key, name, target, v.ts, v.value, cond, v.verdict, det)
-        return out
+        rel = det.relation
+        return self._flagged(rel.key, rel.target, v.ts, v.value, v.verdict, v.predicted, det)
 
     def _detectors(self, metric: str, ts: F, x: F, v: BatchVerdict) -> list[Finding]:
-        out: list[Finding] = []
         # A metric in a fitted relation drifts in its residual, free of load and weather;
         # its own series' drift would be the weather again.
-        related = any(d.fitted and metric in d.relation.metrics for d in self.relations.values())
+        if any(d.fitted and metric in d.relation.metrics for d in self.relations.values()):
+            v.flags = v.flags & ~DRIFT
+        return self._flagged(metric, metric, ts, x, v, v.baseline)
+
+    def _flagged(
+        self,
+        series: str,
+        metric: str,
+        ts: F,
+        x: F,
+        v: BatchVerdict,
+        expected: F,
+        relation: RelationDetector | None = None,
+    ) -> list[Finding]:
+        """Findings of a verdict's flags, keyed '<detector>:<series>' (a metric or a relation).
+
+        `expected` is what each reading was judged against: the series' baseline, or what a
+        relation's inputs predicted.
+        """
+        out: list[Finding] = []
         for bit, name in KIND_NAMES.items():
             firing = (v.flags & bit) > 0
-            if related and bit == DRIFT:
-                firing[:] = False
-            key = f"{name}:{metric}"
+            key = f"{name}:{series}"
             if not firing.any() and not self._active(key):
                 continue
             sev = np.full(len(x), SEVERITIES.index("warning"), np.int64)
-            cond = Condition(firing, ~firing, sev, x, v.baseline, v.score)
-            out += self._track(key, name, metric, ts, x, cond, v)
+            cond = Condition(firing, ~firing, sev, x, expected, v.score)
+            out += self._track(key, name, metric, ts, x, cond, v, relation)
         return out
 
     def _active(self, key: str) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-import numpy as np
-
 from analytics import feed, lifecycle
 from analytics import repository as repo
 from analytics.batching import time_batches
@@ -57,10 +55,7 @@ async def _replay_device(
             start,
             end,
         )
-    series = {
-        metric: (np.array(ts), np.array(vs))
-        for (_, metric), (ts, vs) in feed.group_readings(list(rows)).items()
-    }
+    series = feed.group_readings(list(rows)).get(pipe.device_id, {})
     found: list[Finding] = []
     # hour by hour across all metrics, as live: regimes, relations and muting see them together
     for batch in time_batches(series):
