@@ -143,7 +143,7 @@ def _parts() -> list[tuple[str, Part]]:
     parts: list[tuple[str, Part]] = [("ingest", _ingest)]
     optional: list[tuple[str, str, Part]] = [
         ("simulators", "simulators.service", _simulators),
-        ("detector", "analytics.detect", _detector),
+        ("detector", "analytics.monitor.detect", _detector),
         ("api", "api.app", _api),
         ("billing", "billing.service", _billing),
     ]
@@ -174,7 +174,7 @@ async def _simulators(ctx: DemoContext) -> None:
 
 
 async def _detector(ctx: DemoContext) -> None:
-    from analytics.detect import run_detector
+    from analytics.monitor.detect import run_detector
 
     # Two device-hours of learning: at the demo fleet's 60x pace the detectors arm after two
     # minutes instead of a week (rules, fault codes and offline alerts work at once).

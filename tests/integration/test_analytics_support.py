@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from analytics.alerts.models import DeviceRef
 from analytics.detectors.tracker import Signal
-from analytics.models import DeviceRef
-from analytics.pipeline import Finding
+from analytics.monitor.pipeline import Finding
 from registry import service as registry
 from registry.models import Device, Site, Tenant
 from servitize.db import Pool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from analytics import service as analytics
+from analytics.alerts import service as analytics
 from billing import invoice_service
 from billing import usage_repository as usage_repo
 from billing.models import Period

@@ -14,16 +14,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics import catalog, feed, lifecycle
-from analytics import repository as repo
+from analytics.alerts import lifecycle
+from analytics.alerts import repository as repo
+from analytics.alerts.models import DeviceRef
+from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.rules import SEVERITIES
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
-from analytics.models import DeviceRef
-from analytics.modelstore import active_models
-from analytics.notify import run_notifier
-from analytics.pipeline import DevicePipeline, Finding, hold_for
+from analytics.monitor import catalog, feed
+from analytics.monitor.modelstore import active_models
+from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import numpy as np
 
-from analytics import catalog
 from analytics.detectors.multivariate import MultivariateModel
+from analytics.monitor import catalog
 from servitize.db import Connection, Pool, transaction
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from analytics import repository as repo
+from analytics.alerts import repository as repo
+from analytics.alerts.lifecycle import public_alert
+from analytics.alerts.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
 from analytics.detectors.rules import severity_rank
-from analytics.lifecycle import public_alert
-from analytics.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
-from analytics.pipeline import Finding
+from analytics.monitor.pipeline import Finding
 from servitize.db import Pool, transaction
 
 __all__ = ["apply_findings", "public_alert"]
@@ -24,7 +24,7 @@ async def apply_findings(
     pool: Pool, items: list[tuple[DeviceRef, Finding]], actor: str
 ) -> list[str]:
     """Fold a batch of findings into the alert store in one transaction."""
-    from analytics.lifecycle import apply_finding
+    from analytics.alerts.lifecycle import apply_finding
 
     done: list[str] = []
     async with transaction(pool) as conn:

@@ -13,9 +13,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from analytics import service
-from analytics.models import AlertFilter, Conflict, NotFound
-from analytics.schemas import (
+from analytics.alerts import service
+from analytics.alerts.models import AlertFilter, Conflict, NotFound
+from analytics.alerts.schemas import (
     AlertDetail,
     AlertOut,
     AlertPage,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from analytics import feed, lifecycle
-from analytics import repository as repo
-from analytics.batching import time_batches
-from analytics.models import DeviceRef
-from analytics.pipeline import DevicePipeline, Finding
+from analytics.alerts import lifecycle
+from analytics.alerts import repository as repo
+from analytics.alerts.models import DeviceRef
+from analytics.monitor import feed
+from analytics.monitor.batching import time_batches
+from analytics.monitor.pipeline import DevicePipeline, Finding
 from servitize.db import Pool, transaction
 
 

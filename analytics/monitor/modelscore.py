@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 from analytics.detectors.multivariate import MultivariateModel, carry_forward
 from analytics.detectors.rules import SEVERITIES, Condition
 from analytics.detectors.tracker import Signal, Tracker
-from analytics.findings import Finding
+from analytics.monitor.findings import Finding
 
 F = NDArray[np.float64]
 KEY = "model:multivariate"

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from analytics.models import AlertFilter, DeviceRef
+from analytics.alerts.models import AlertFilter, DeviceRef
 from servitize.db import Connection
 
 ALERT_COLUMNS = (

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics import catalog, describe
 from analytics.detectors.rules import SEVERITIES, ThresholdRule
 from analytics.detectors.tracker import Tracker
-from analytics.findings import Finding
+from analytics.monitor import catalog, describe
+from analytics.monitor.findings import Finding
 
 F = np.ndarray
 
