@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.alerts import lifecycle
-from analytics.alerts import repository as repo
+from analytics.alerts import service as alerts
 from analytics.alerts.models import DeviceRef
 from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
@@ -25,6 +25,8 @@ from analytics.detectors.univariate import DetectorConfig
 from analytics.monitor import catalog, feed
 from analytics.monitor.modelstore import active_models
 from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
+from ingest import service as ingest
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,8 @@ class Detector:
     offline_k: float = OFFLINE_K
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
-    units: repo.Units = field(default_factory=dict)
-    ranges: repo.Ranges = field(default_factory=dict)
+    units: registry.Units = field(default_factory=dict)
+    ranges: registry.Ranges = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
@@ -78,11 +80,10 @@ class Detector:
             await self._load_trackers(conn)
 
     async def _load_registry(self, conn: Connection) -> None:
-        refs = await repo.device_refs(conn)
+        refs = await alerts.device_refs(conn)
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
-        self.units, self.ranges = await repo.metric_catalog(conn)
-        for r in await conn.fetch("SELECT id, reporting_interval_s FROM device_types"):
-            self.intervals[r["id"]] = r["reporting_interval_s"]
+        self.units, self.ranges = await registry.metric_catalog(conn)
+        self.intervals.update(await registry.reporting_intervals(conn))
 
     def pipeline(self, device_id: str) -> DevicePipeline:
         """The pipeline of one device (created on first use)."""
@@ -110,18 +111,7 @@ class Detector:
         for r in saved:
             self.pipeline(r["device_id"]).restore_limits(r["metric"], r["limits"])
         keep = PRELOAD_READINGS
-        rows = await conn.fetch(
-            "SELECT device_id, metric, t, value FROM (SELECT device_id, metric, "
-            "extract(epoch FROM ts)::float8 AS t, value, row_number() OVER "
-            "(PARTITION BY device_id, metric ORDER BY ts DESC) AS rn FROM telemetry "
-            "WHERE device_id = ANY($1) AND ingested_at <= (SELECT coalesce(max(ingested_at), "
-            "'-infinity') FROM ingest_batches WHERE id <= $2) "
-            "AND ts > now() - interval '7 days') x "
-            "WHERE rn <= $3 ORDER BY device_id, metric, t",
-            list(self.refs),
-            self.cursor.last_id,
-            keep,
-        )
+        rows = await ingest.recent_readings(conn, list(self.refs), self.cursor.last_id, keep)
         for device, series in feed.group_readings(list(rows)).items():
             # all metrics together, so relations refill their windows too (findings dropped:
             # these readings were judged before the checkpoint)
@@ -134,12 +124,7 @@ class Detector:
         for p in self.pipelines.values():
             for t in p.trackers.values():
                 t.active, t.clear_since = False, None
-        rows = await conn.fetch(
-            "SELECT device_id, rule, active FROM alerts WHERE closed_at IS NULL "
-            "AND device_id = ANY($1)",
-            list(self.refs),
-        )
-        for r in rows:
+        for r in await alerts.open_rules(conn, list(self.refs)):
             if r["rule"] == "offline":
                 self.offline[r["device_id"]] = r["active"]
             elif r["active"] and not r["rule"].startswith("fault:"):
@@ -186,7 +171,7 @@ class Detector:
         ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}
         unknown = [d for d in ids if d not in self.refs]
         if unknown:
-            self.refs.update(await repo.device_refs(conn, unknown))
+            self.refs.update(await alerts.device_refs(conn, unknown))
 
     async def _judge_batch(
         self, conn: Connection, batch: feed.Batch
@@ -207,15 +192,8 @@ class Detector:
     async def check_offline(self) -> int:
         """Raise or clear offline alerts from device_status; returns alert changes."""
         async with transaction(self.pool) as conn:
-            rows = await conn.fetch(
-                "SELECT s.device_id, s.online, "
-                "extract(epoch FROM now() - s.last_seen_at)::float8 AS silent, "
-                "extract(epoch FROM coalesce(s.last_reading_ts, s.last_seen_at, now()))::float8 "
-                "AS last_t, "
-                "extract(epoch FROM now())::float8 AS now_t FROM device_status s JOIN devices d "
-                "ON d.id = s.device_id WHERE d.enabled AND s.device_id = ANY($1)",
-                list(self.refs),
-            )
+            enabled = await registry.registered(conn, list(self.refs), enabled_only=True)
+            rows = await ingest.device_silence(conn, enabled)
             changes = 0
             for r in rows:
                 f = self._offline_finding(r)
