@@ -15,7 +15,7 @@ import numpy as np
 from analytics.detectors.rules import Condition
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Signal:
     """What one batch did to one key: episodes opened, evidence span, peak, end state."""
 
@@ -49,7 +49,15 @@ class Tracker:
         """Fold one batch in; None when nothing fired and nothing changed."""
         if not self.active and not cond.firing.any():
             return None
-        sig = Signal(0, None, None, 0, None, None, self.active)
+        sig = Signal(
+            episodes=0,
+            first_ts=None,
+            last_ts=None,
+            severity=0,
+            peak_index=None,
+            cleared_at=None,
+            active=self.active,
+        )
         best = -np.inf
         for i in range(len(ts)):
             if cond.firing[i]:

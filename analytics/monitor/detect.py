@@ -16,10 +16,9 @@ from typing import Any
 
 from analytics.alerts import lifecycle
 from analytics.alerts import service as alerts
-from analytics.alerts.models import DeviceRef
+from analytics.alerts.models import DeviceRef, Severity
 from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
-from analytics.detectors.rules import SEVERITIES
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
 from analytics.monitor import catalog, feed
@@ -217,25 +216,28 @@ class Detector:
                 if r["online"] is False
                 else f"silent for {r['silent']:.0f} s"
             )
-            sig = Signal(
-                1, r["last_t"], r["last_t"], SEVERITIES.index("major"), 0, None, True, r["last_t"]
-            )
             k = f"{self.offline_k:g} reporting intervals"
-            text = f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})"
             return Finding(
-                "offline", "offline", None, "major", sig, r["silent"], limit, None, text, {}
+                rule="offline",
+                detector="offline",
+                metric=None,
+                severity=Severity.MAJOR,
+                signal=opened(r["last_t"], Severity.MAJOR),
+                value=r["silent"],
+                threshold=limit,
+                score=None,
+                sentence=f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})",
             )
-        sig = Signal(0, None, None, 0, None, r["now_t"], False)
-        return Finding("offline", "offline", None, "major", sig, None, None, None, "", {})
+        return _clearing("offline", "offline", Severity.MAJOR, r["now_t"])
 
 
 FAULT_SEVERITY = {
-    "critical": "critical",
-    "major": "major",
-    "error": "major",
-    "minor": "warning",
-    "warning": "warning",
-    "info": "info",
+    "critical": Severity.CRITICAL,
+    "major": Severity.MAJOR,
+    "error": Severity.MAJOR,
+    "minor": Severity.WARNING,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
 }
 
 
@@ -244,18 +246,62 @@ def fault_finding(ev: Any) -> Finding | None:
     code = ev["code"] or "unknown"
     t = float(ev["t"])
     if ev["type"] == "fault_code":
-        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), "major")
-        sig = Signal(1, t, t, SEVERITIES.index(sev), 0, None, True, t)
+        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), Severity.MAJOR)
         attrs = ev["attrs"] or {}
         msg = attrs.get("message") if isinstance(attrs, dict) else None
-        text = f"device reported fault code {code}" + (f": {msg}" if msg else "")
         return Finding(
-            f"fault:{code}", "fault_code", None, sev, sig, None, None, None, text, {"attrs": attrs}
+            rule=f"fault:{code}",
+            detector="fault_code",
+            metric=None,
+            severity=sev,
+            signal=opened(t, sev),
+            value=None,
+            threshold=None,
+            score=None,
+            sentence=f"device reported fault code {code}" + (f": {msg}" if msg else ""),
+            evidence={"attrs": attrs},
         )
     if ev["type"] == "fault_cleared":
-        sig = Signal(0, None, None, 0, None, t, False)
-        return Finding(f"fault:{code}", "fault_code", None, "info", sig, None, None, None, "", {})
+        return _clearing(f"fault:{code}", "fault_code", Severity.INFO, t)
     return None
+
+
+def opened(t: float, severity: Severity) -> Signal:
+    """An instant episode at device time t (an offline device, a fault code)."""
+    return Signal(
+        episodes=1,
+        first_ts=t,
+        last_ts=t,
+        severity=list(Severity).index(severity),
+        peak_index=0,
+        cleared_at=None,
+        active=True,
+        episode_start=t,
+    )
+
+
+def _clearing(rule: str, detector: str, severity: Severity, t: float) -> Finding:
+    """A finding that only clears its key at device time t."""
+    sig = Signal(
+        episodes=0,
+        first_ts=None,
+        last_ts=None,
+        severity=0,
+        peak_index=None,
+        cleared_at=t,
+        active=False,
+    )
+    return Finding(
+        rule=rule,
+        detector=detector,
+        metric=None,
+        severity=severity,
+        signal=sig,
+        value=None,
+        threshold=None,
+        score=None,
+        sentence="",
+    )
 
 
 async def run_detector(

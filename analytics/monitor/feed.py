@@ -29,7 +29,7 @@ def in_partition(device_id: str, partition: tuple[int, int]) -> bool:
     return zlib.crc32(device_id.encode()) % count == index
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Batch:
     """One committed ingest transaction."""
 
@@ -76,7 +76,13 @@ class Cursor:
         """Batches after the high-water mark plus gaps that have appeared, in id order."""
         rows = await ingest.batches_after(conn, self.last_id, list(self.gaps), limit)
         return [
-            Batch(r["id"], list(r["device_ids"]), r["min_ts"], r["max_ts"], r["ingested_at"])
+            Batch(
+                id=r["id"],
+                device_ids=list(r["device_ids"]),
+                min_ts=r["min_ts"],
+                max_ts=r["max_ts"],
+                ingested_at=r["ingested_at"],
+            )
             for r in rows
         ]
 

@@ -14,7 +14,7 @@ from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrainedModel:
     """What `servitize train` reports."""
 
@@ -61,7 +61,13 @@ async def train(pool: Pool, device_type: str, start: datetime, end: datetime) ->
     samples = sum(len(m) for m in matrices)
     async with transaction(pool) as conn:
         version = await _save(conn, device_type, model, start, end, samples)
-    return TrainedModel(device_type, version, samples, len(matrices), model.threshold)
+    return TrainedModel(
+        device_type=device_type,
+        version=version,
+        samples=samples,
+        devices=len(matrices),
+        threshold=model.threshold,
+    )
 
 
 async def _save(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.alerts.models import Severity
 from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.regime import RegimeState, regime_verdict
 from analytics.detectors.relation import RelationDetector
@@ -318,7 +319,7 @@ class DevicePipeline:
                 rule=key,
                 detector=kind,
                 metric=metric,
-                severity=SEVERITIES[sig.severity],
+                severity=Severity.of_rank(sig.severity),
                 signal=sig,
                 value=ev.get("value"),
                 threshold=ev.get("threshold"),

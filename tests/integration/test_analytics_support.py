@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.alerts.models import DeviceRef
+from analytics.alerts.models import DeviceRef, Severity
 from analytics.detectors.tracker import Signal
 from analytics.monitor.pipeline import Finding
 from registry import service as registry
@@ -55,7 +55,7 @@ def finding(
         rule=rule,
         detector=rule.split(":")[0],
         metric="bearing_temp_c",
-        severity=severity,
+        severity=Severity(severity),
         signal=sig,
         value=value,
         threshold=85.0,
