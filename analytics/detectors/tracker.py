@@ -28,6 +28,19 @@ class Signal:
     active: bool
     episode_start: float | None = None
 
+    @classmethod
+    def idle(cls, *, active: bool, cleared_at: float | None = None) -> Signal:
+        """No episode and no evidence yet: only the end state."""
+        return cls(
+            episodes=0,
+            first_ts=None,
+            last_ts=None,
+            severity=0,
+            peak_index=None,
+            cleared_at=cleared_at,
+            active=active,
+        )
+
     @property
     def fired(self) -> bool:
         """Whether any reading fired in this batch."""
@@ -49,15 +62,7 @@ class Tracker:
         """Fold one batch in; None when nothing fired and nothing changed."""
         if not self.active and not cond.firing.any():
             return None
-        sig = Signal(
-            episodes=0,
-            first_ts=None,
-            last_ts=None,
-            severity=0,
-            peak_index=None,
-            cleared_at=None,
-            active=self.active,
-        )
+        sig = Signal.idle(active=self.active)
         best = -np.inf
         for i in range(len(ts)):
             if cond.firing[i]:

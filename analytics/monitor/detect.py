@@ -282,21 +282,12 @@ def opened(t: float, severity: Severity) -> Signal:
 
 def _clearing(rule: str, detector: str, severity: Severity, t: float) -> Finding:
     """A finding that only clears its key at device time t."""
-    sig = Signal(
-        episodes=0,
-        first_ts=None,
-        last_ts=None,
-        severity=0,
-        peak_index=None,
-        cleared_at=t,
-        active=False,
-    )
     return Finding(
         rule=rule,
         detector=detector,
         metric=None,
         severity=severity,
-        signal=sig,
+        signal=Signal.idle(active=False, cleared_at=t),
         value=None,
         threshold=None,
         score=None,
