@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import asyncpg
 import httpx
 
 from ingest.rollup import run_upkeep
@@ -112,8 +113,8 @@ async def _none_since(pool: Pool, sql: str, mark: datetime) -> bool:
     return await count(pool, sql, mark) == 0
 
 
-def _rows(records: list[object]) -> list[Bucket]:
-    return [tuple(r) for r in records]  # type: ignore[misc]
+def _rows(records: Sequence[asyncpg.Record]) -> list[Bucket]:
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in records]
 
 
 async def raw_buckets(pool: Pool, width: str, window: tuple[datetime, datetime]) -> list[Bucket]:
