@@ -6,6 +6,9 @@ little in it changed) and moves the watermark. It cannot run inside a transactio
 pass holds a session advisory lock instead, refreshes each aggregate over the merged windows of
 the pending batches, and only then marks those batches rolled up: a pass that fails half-way
 leaves them pending and the next pass does them again (refreshing is idempotent).
+A window may end after now (readings stamped a little ahead): TimescaleDB then stops it at
+the end of the bucket holding the newest row, so those readings are materialized too (seen
+on 2.28.3).
 """
 
 from __future__ import annotations
