@@ -88,8 +88,9 @@ async def run_upkeep(
     """Keep the rollups (and, on plain PostgreSQL, retention) up to date until stopped."""
     while not stop.is_set():
         try:
-            while await upkeep_once(pool, retention_days) >= PASS_BATCHES:
-                pass  # a backlog: keep going without waiting
+            # A full pass means a backlog: keep going without waiting.
+            while await upkeep_once(pool, retention_days) >= PASS_BATCHES and not stop.is_set():
+                pass
         except Exception as exc:
             log.warning("rollup/retention run failed: %s", exc)
         with contextlib.suppress(TimeoutError):
