@@ -73,6 +73,16 @@ async def _stored_equals_raw(pool: Pool, window: Window) -> None:
         assert await stored_buckets(pool, width, window) == await raw_buckets(pool, width, window)
 
 
+async def _equal_now_and_after_upkeep(pool: Pool, headers: Headers, window: Window) -> None:
+    """API == raw right after commit (upkeep may or may not have run), and again once upkeep
+    and the deployed policies have run; then the rollup storage itself == raw too."""
+    await _api_equals_raw(pool, headers, window)
+    await settled(pool)
+    await run_policies(pool)
+    await _api_equals_raw(pool, headers, window)
+    await _stored_equals_raw(pool, window)
+
+
 async def _seed(pool: Pool) -> Headers:
     return (await api.seed(pool)).headers()
 
@@ -91,11 +101,7 @@ async def test_backfill_days_old_and_buffer_replay(store: Pool, broker_url: str)
         await run_policies(store)  # the deployed policies move the watermark to ~now
         await send(broker_url, replay)  # a device's buffer: 3 days back, then live again
         await stored_rows(store, 485)
-        await _api_equals_raw(store, headers, window)  # right after commit, before or during upkeep
-        await settled(store)
-        await run_policies(store)
-        await _api_equals_raw(store, headers, window)
-        await _stored_equals_raw(store, window)
+        await _equal_now_and_after_upkeep(store, headers, window)
 
 
 async def test_late_readings_into_materialized_buckets(store: Pool, broker_url: str) -> None:
@@ -112,11 +118,7 @@ async def test_late_readings_into_materialized_buckets(store: Pool, broker_url: 
         late = readings(start + timedelta(seconds=5), 180, 10, phase=41)
         await send(broker_url, late)  # the same minutes, readings 5 s later
         await stored_rows(store, 360)
-        await _api_equals_raw(store, headers, window)
-        await settled(store)
-        await run_policies(store)
-        await _api_equals_raw(store, headers, window)
-        await _stored_equals_raw(store, window)
+        await _equal_now_and_after_upkeep(store, headers, window)
     after = await stored_buckets(store, "1m", window)
     battery = [(b[1], b[5]) for b in after if b[0] == "battery_pct"]
     assert battery == [(b[1], 2 * b[5]) for b in before if b[0] == "battery_pct"]
@@ -133,10 +135,6 @@ async def test_multi_day_accelerated_stream(store: Pool, broker_url: str) -> Non
         await run_policies(store)  # a policy run mid-stream, while upkeep folds batches in
         await send(broker_url, stream[2880:], per_message=120)
         await stored_rows(store, len(stream))
-        await _api_equals_raw(store, headers, window)
-        await settled(store)
-        await run_policies(store)
-        await _api_equals_raw(store, headers, window)
-        await _stored_equals_raw(store, window)
+        await _equal_now_and_after_upkeep(store, headers, window)
     minutes = await raw_buckets(store, "1m", window)
     assert sum(b[5] for b in minutes if b[0] == "battery_pct") == len(stream)

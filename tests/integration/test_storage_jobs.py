@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
@@ -15,6 +12,7 @@ from servitize.jobs import PORTAL_CLEANUP_ERROR, JobStatus, timescale_jobs
 from servitize.settings import Settings
 from tests.integration.ingest_support import eventually
 from tests.integration.test_api_support import client
+from tests.integration.test_cli_kernel import _servitize
 
 _NOT_YET_RUN = """SELECT count(*) FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s USING (job_id)
@@ -43,18 +41,6 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _doctor(url: str, broker_url: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
-    return subprocess.run(
-        [sys.executable, "-m", "servitize.cli", "doctor"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def _same(reported: dict[str, object], job: JobStatus) -> bool:
     moments = (reported["last_run"], reported["last_success"], reported["next_start"])
     expected = (_iso(job.last_run), _iso(job.last_success), _iso(job.next_start))
@@ -76,7 +62,9 @@ async def test_jobs_run_and_are_reported(timescale_url: str, broker_url: str) ->
             left = [r["device_id"] for r in await conn.fetch("SELECT device_id FROM telemetry")]
         async with client(pool, Settings(mqtt_url=broker_url)) as c:
             ready = (await c.get("/api/v1/health/ready")).json()
-        doctor = _doctor(timescale_url, broker_url)
+        doctor = _servitize(
+            "doctor", SERVITIZE_DATABASE_URL=timescale_url, SERVITIZE_MQTT_URL=broker_url
+        )
     finally:
         await pool.close()
     assert left == ["new"]  # the retention policy's run deleted the expired chunk
