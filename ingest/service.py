@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiomqtt
 
+from ingest import repository
 from ingest.batch import Batch, Delivery
 from ingest.counters import Counters
 from ingest.models import Parsed
@@ -195,3 +196,9 @@ class IngestService:
             # reconnect; its packet id means nothing on the new connection.
             if d.qos > 0 and client is not None and d.generation == self._generation:
                 client._client.ack(d.mid, d.qos)
+
+
+async def reachable(pool: Pool, device_ids: list[str]) -> set[str]:
+    """Devices that are connected now, by what ingest saw (status topic, Last Will, silence)."""
+    async with pool.acquire() as conn:
+        return set(await repository.reachable_devices(conn, device_ids))

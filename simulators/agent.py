@@ -1,0 +1,105 @@
+"""The device side of fleet: answer commands (idempotently by command id), apply twin settings.
+
+`DeviceAgent.handle` takes one downlink message and returns the messages the device sends
+back; `DeviceClient` carries them over its MQTT connection. MQTT 5 properties are used when
+present (Response Topic, Correlation Data); a 3.1.1 device works from the topic alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fleet.topics import command_id_of, device_subscriptions, reply_topic
+
+# Commands every simulated type understands; anything else is REJECTED.
+KNOWN_COMMANDS = frozenset({"ping", "set_valve", "open_valve", "close_valve", "dock", "patrol"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message the device publishes."""
+
+    topic: str
+    payload: bytes
+    correlation: bytes | None = None
+    retain: bool = False
+
+
+@dataclass
+class DeviceAgent:
+    """One simulated device's command and twin state."""
+
+    device_id: str
+    firmware_version: str = "1.0.0"
+    settings: dict[str, Any] = field(default_factory=dict)
+    executed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    executions: int = 0
+    twin_version: int = 0
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters the device listens on."""
+        return device_subscriptions(self.device_id)
+
+    @property
+    def reporting_interval_s(self) -> float | None:
+        """The reporting interval set through the twin, if any."""
+        value = self.settings.get("reporting_interval_s")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
+    def handle(
+        self, topic: str, payload: bytes, response_topic: str | None = None,
+        correlation: bytes | None = None, now: datetime | None = None,
+    ) -> list[Outgoing]:  # fmt: skip
+        """React to one downlink message."""
+        now = now or datetime.now(UTC)
+        if topic == f"devices/{self.device_id}/twin/delta":
+            return self._twin(payload)
+        try:
+            _, command_id = command_id_of(topic)
+            body = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            return []
+        reply_to = response_topic or reply_topic(self.device_id, command_id)
+        return self._command(command_id, body, reply_to, correlation, now)
+
+    def _command(
+        self, command_id: str, body: dict[str, Any], reply_to: str, corr: bytes | None,
+        now: datetime,
+    ) -> list[Outgoing]:  # fmt: skip
+        expires = body.get("expires_at")
+        if expires and datetime.fromisoformat(expires) <= now and command_id not in self.executed:
+            return []  # a stale command is never run, nor acknowledged
+        receipt = _out(reply_to, {"command_id": command_id, "kind": "received"}, corr)
+        if command_id not in self.executed:
+            self.executed[command_id] = self._run(str(body.get("name")), body.get("params") or {})
+        result = {"command_id": command_id, "kind": "result", **self.executed[command_id]}
+        return [receipt, _out(reply_to, result, corr)]
+
+    def _run(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        if name not in KNOWN_COMMANDS:
+            return {"status": "rejected", "reason": f"unknown command {name!r}"}
+        self.executions += 1
+        if params.get("fail"):
+            return {"status": "failed", "reason": str(params["fail"])}
+        return {"status": "succeeded", "output": {"done": name, "params": params}}
+
+    def _twin(self, payload: bytes) -> list[Outgoing]:
+        try:
+            body = json.loads(payload)
+            version, delta = int(body["version"]), dict(body["delta"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return []
+        if version <= self.twin_version and not delta:
+            return []
+        self.settings |= delta
+        self.twin_version = max(version, self.twin_version)
+        reported = {**self.settings, "firmware_version": self.firmware_version}
+        body = {"version": self.twin_version, "reported": reported}
+        return [_out(f"devices/{self.device_id}/twin/reported", body, None)]
+
+
+def _out(topic: str, body: dict[str, Any], corr: bytes | None) -> Outgoing:
+    return Outgoing(topic, json.dumps(body, separators=(",", ":")).encode(), corr)

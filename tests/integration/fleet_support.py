@@ -1,0 +1,75 @@
+"""Helpers for fleet tests: run the fleet runtime, ingest (presence) and simulated devices."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fleet.models import RetryPolicy
+from fleet.runtime import FleetConfig, FleetRuntime
+from servitize.db import Pool
+from servitize.mqtturl import MqttUrl
+from simulators.agent import DeviceAgent
+from simulators.device_client import DeviceClient
+from tests.integration.ingest_support import running_ingest
+
+
+@asynccontextmanager
+async def running_fleet(
+    pool: Pool, broker_url: str, client_id: str | None = None, **overrides: Any
+) -> AsyncIterator[FleetRuntime]:
+    """A FleetRuntime in this event loop for the duration of the block."""
+    config = FleetConfig(
+        mqtt=MqttUrl.parse(broker_url),
+        client_id=client_id or f"fleet-{time.monotonic_ns()}",
+        tick_s=0.2,
+        retry=overrides.pop("retry", RetryPolicy(base_s=0.5, cap_s=2.0)),
+    )
+    runtime = FleetRuntime(pool, config)
+    for name, value in overrides.items():
+        setattr(runtime, name, value)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runtime.run(stop))
+    await asyncio.wait_for(runtime.connected.wait(), 10)
+    try:
+        yield runtime
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+@asynccontextmanager
+async def running_services(pool: Pool, broker_url: str) -> AsyncIterator[FleetRuntime]:
+    """Ingest (for presence) and the fleet runtime."""
+    async with running_ingest(pool, broker_url), running_fleet(pool, broker_url) as fleet:
+        yield fleet
+
+
+@asynccontextmanager
+async def running_device(
+    broker_url: str, agent: DeviceAgent | None, device_id: str = "", *, mqtt5: bool = False
+) -> AsyncIterator[DeviceClient]:
+    """A simulated device connected for the duration of the block."""
+    ident = agent.device_id if agent is not None else device_id
+    client = DeviceClient(ident, MqttUrl.parse(broker_url), agent=agent, mqtt5=mqtt5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(client.run(stop))
+    await asyncio.wait_for(client.connected.wait(), 10)
+    try:
+        yield client
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+async def states(pool: Pool, *command_ids: str) -> list[str]:
+    """States of commands, in the order given."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id, state FROM fleet_commands WHERE id = ANY($1)", list(command_ids)
+        )
+    found = {r["id"]: r["state"] for r in rows}
+    return [found[c] for c in command_ids]
