@@ -17,10 +17,10 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from fleet import service
+from fleet import service, twin_service
 from fleet.models import Command, RetryPolicy
 from fleet.topics import SERVICE_SUBSCRIPTIONS, Uplink, UplinkTopic, command_topic, reply_topic
-from fleet.wire import command_payload, expiry_interval_s, parse_reply
+from fleet.wire import command_payload, expiry_interval_s, loads_object, parse_reply
 from ingest import service as ingest
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
@@ -46,8 +46,11 @@ class FleetRuntime:
         self.pool, self.config = pool, config
         self.connected = asyncio.Event()
         self.wake = asyncio.Event()
-        self.handlers: dict[Uplink, Handler] = {Uplink.REPLY: self._on_reply}
-        self.jobs: list[Callable[[datetime], Awaitable[object]]] = [self._commands]
+        self.handlers: dict[Uplink, Handler] = {
+            Uplink.REPLY: self._on_reply,
+            Uplink.TWIN_REPORTED: self._on_twin,
+        }
+        self.jobs: list[Callable[[datetime], Awaitable[object]]] = [self._commands, self._twins]
         self.client: aiomqtt.Client | None = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -129,6 +132,15 @@ class FleetRuntime:
         assert topic.command_id is not None
         reply = parse_reply(topic.command_id, payload)
         await service.apply_reply(self.pool, topic.device_id, reply, now)
+
+    async def _on_twin(self, topic: UplinkTopic, payload: bytes, now: datetime) -> None:
+        await twin_service.apply_report(self.pool, topic.device_id, loads_object(payload))
+
+    async def _twins(self, now: datetime) -> None:
+        async def retained(topic: str, payload: bytes) -> None:
+            await self.publish(topic, payload, retain=True)
+
+        await twin_service.publish_deltas(self.pool, retained)
 
     async def _commands(self, now: datetime) -> None:
         await service.sweep(self.pool, now)

@@ -108,3 +108,18 @@ def test_agent_applies_twin_delta() -> None:
     [out] = agent.handle("devices/pump-1/twin/delta", delta)
     assert agent.reporting_interval_s == 30.0
     assert json.loads(out.payload)["version"] == 3
+
+
+def test_twin_merge_delta_and_versions() -> None:
+    from fleet.twin import VersionConflict, check_if_match, check_report, delta, merge
+
+    assert merge({"a": 1, "b": 2}, {"b": None, "c": 3}) == {"a": 1, "c": 3}
+    assert delta({"a": 1, "c": 3}, {"a": 1, "c": 2}) == {"c": 3}
+    check_if_match(4, None)
+    check_if_match(4, 4)
+    with pytest.raises(VersionConflict):
+        check_if_match(4, 3)
+    check_report(desired_version=5, reported_version=3, version=5)
+    for version in (2, 6):
+        with pytest.raises(VersionConflict):
+            check_report(desired_version=5, reported_version=3, version=version)
