@@ -66,6 +66,7 @@ async def _run(args: argparse.Namespace) -> int:
         client_id=args.client_id or settings.fleet_client_id,
         tick_s=settings.fleet_tick_s,
         retry=RetryPolicy(settings.fleet_retry_base_s, settings.fleet_retry_cap_s),
+        chunk_bytes=settings.fleet_chunk_bytes,
     )
     pool = await startup.service_pool(f"fleet {config.client_id}", max_size=4)
     try:

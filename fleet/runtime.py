@@ -17,7 +17,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from fleet import service, twin_service
+from fleet import ota_runtime, service, twin_service
 from fleet.models import Command, RetryPolicy
 from fleet.topics import SERVICE_SUBSCRIPTIONS, Uplink, UplinkTopic, command_topic, reply_topic
 from fleet.wire import command_payload, expiry_interval_s, loads_object, parse_reply
@@ -37,6 +37,7 @@ class FleetConfig:
     client_id: str = "servitize-fleet-1"
     tick_s: float = 1.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    chunk_bytes: int = 32 * 1024
 
 
 class FleetRuntime:
@@ -53,6 +54,7 @@ class FleetRuntime:
         self.jobs: list[Callable[[datetime], Awaitable[object]]] = [self._commands, self._twins]
         self.client: aiomqtt.Client | None = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        ota_runtime.install(self)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until stop is set, reconnecting with backoff."""

@@ -43,8 +43,13 @@ async def _move(conn: Connection, row: Any, new: CommandState, actor: str, **col
 async def queue(pool: Pool, cmd: NewCommand, tenant_id: str, actor: str) -> dict[str, Any]:
     """Store a QUEUED command for a device of the tenant."""
     async with transaction(pool) as conn:
-        row = await repo.insert_command(conn, cmd, tenant_id, actor)
-        await repo.insert_event(conn, "command", row, None, C.QUEUED.value, actor)
+        return await queue_in(conn, cmd, tenant_id, actor)
+
+
+async def queue_in(conn: Connection, cmd: NewCommand, tenant_id: str, actor: str) -> dict[str, Any]:
+    """Queue a command inside the caller's transaction (campaigns notify devices this way)."""
+    row = await repo.insert_command(conn, cmd, tenant_id, actor)
+    await repo.insert_event(conn, "command", row, None, C.QUEUED.value, actor)
     return view(row)
 
 

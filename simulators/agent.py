@@ -12,10 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from fleet.topics import command_id_of, device_subscriptions, reply_topic
+from simulators.ota_agent import Ota
 
 # Commands every simulated type understands; anything else is REJECTED.
-KNOWN_COMMANDS = frozenset({"ping", "set_valve", "open_valve", "close_valve", "dock", "patrol"})
+KNOWN_COMMANDS = frozenset(
+    {"ping", "set_valve", "open_valve", "close_valve", "dock", "patrol", "firmware_update"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,30 @@ class DeviceAgent:
     executed: dict[str, dict[str, Any]] = field(default_factory=dict)
     executions: int = 0
     twin_version: int = 0
+    public_key: Ed25519PublicKey | None = None
+    fails_install: bool = False
+    reboot_s: float = 1.0
+    ota: Ota = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ota = Ota(self.device_id, self.firmware_version, self.public_key, self.fails_install)
+
+    @property
+    def version(self) -> str:
+        """The firmware version running now."""
+        return self.ota.version
+
+    def take_reboot(self) -> bool:
+        """Whether the device should reboot now (once per install)."""
+        wanted, self.ota.reboot_requested = self.ota.reboot_requested, False
+        return wanted
+
+    def on_connect(self) -> list[Outgoing]:
+        """What the device says after (re)connecting: update outcome, resumed download, twin."""
+        outs = [_out(t, b, None) for t, b in self.ota.resume()]
+        reported = {**self.settings, "firmware_version": self.version}
+        body = {"version": self.twin_version, "reported": reported}
+        return [*outs, _out(f"devices/{self.device_id}/twin/reported", body, None)]
 
     def subscriptions(self) -> list[str]:
         """Topic filters the device listens on."""
@@ -57,6 +86,11 @@ class DeviceAgent:
         now = now or datetime.now(UTC)
         if topic == f"devices/{self.device_id}/twin/delta":
             return self._twin(payload)
+        if topic == f"devices/{self.device_id}/ota/chunk":
+            try:
+                return [_out(t, b, None) for t, b in self.ota.chunk(payload)]
+            except (ValueError, KeyError, TypeError):
+                return []
         try:
             _, command_id = command_id_of(topic)
             body = json.loads(payload)
@@ -73,10 +107,14 @@ class DeviceAgent:
         if expires and datetime.fromisoformat(expires) <= now and command_id not in self.executed:
             return []  # a stale command is never run, nor acknowledged
         receipt = _out(reply_to, {"command_id": command_id, "kind": "received"}, corr)
+        extra: list[Outgoing] = []
         if command_id not in self.executed:
-            self.executed[command_id] = self._run(str(body.get("name")), body.get("params") or {})
+            name, params = str(body.get("name")), body.get("params") or {}
+            self.executed[command_id] = self._run(name, params)
+            if name == "firmware_update" and self.executed[command_id]["status"] == "succeeded":
+                extra = [_out(t, b, None) for t, b in self.ota.start(params)]
         result = {"command_id": command_id, "kind": "result", **self.executed[command_id]}
-        return [receipt, _out(reply_to, result, corr)]
+        return [receipt, _out(reply_to, result, corr), *extra]
 
     def _run(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         if name not in KNOWN_COMMANDS:
@@ -96,7 +134,7 @@ class DeviceAgent:
             return []
         self.settings |= delta
         self.twin_version = max(version, self.twin_version)
-        reported = {**self.settings, "firmware_version": self.firmware_version}
+        reported = {**self.settings, "firmware_version": self.version}
         body = {"version": self.twin_version, "reported": reported}
         return [_out(f"devices/{self.device_id}/twin/reported", body, None)]
 

@@ -155,6 +155,9 @@ class DeviceClient:
                     for topic in self.agent.subscriptions():
                         await client.subscribe(topic, qos=1)
                 await client.publish(status_topic(self.device_id), b"online", qos=1, retain=True)
+                if self.agent is not None:
+                    for out in self.agent.on_connect():
+                        await client.publish(out.topic, out.payload, qos=1, retain=out.retain)
                 self.stats.connects += 1
                 self.connected.set()
                 await self._serve(client, stop)
@@ -223,6 +226,8 @@ class DeviceClient:
             )  # fmt: skip
             for out in outs:
                 await client.publish(out.topic, out.payload, qos=1, retain=out.retain)
+            if self.agent.take_reboot():  # offline briefly (the Will goes out), then back
+                self.go_silent(self.agent.reboot_s)
 
 
 def _leading_telemetry(

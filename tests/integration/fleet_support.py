@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fleet.models import RetryPolicy
@@ -27,6 +27,7 @@ async def running_fleet(
         client_id=client_id or f"fleet-{time.monotonic_ns()}",
         tick_s=0.2,
         retry=overrides.pop("retry", RetryPolicy(base_s=0.5, cap_s=2.0)),
+        chunk_bytes=overrides.pop("chunk_bytes", 1024),
     )
     runtime = FleetRuntime(pool, config)
     for name, value in overrides.items():
@@ -46,6 +47,15 @@ async def running_services(pool: Pool, broker_url: str) -> AsyncIterator[FleetRu
     """Ingest (for presence) and the fleet runtime."""
     async with running_ingest(pool, broker_url), running_fleet(pool, broker_url) as fleet:
         yield fleet
+
+
+@asynccontextmanager
+async def running_devices(broker_url: str, agents: list[DeviceAgent]) -> AsyncIterator[None]:
+    """Several simulated devices connected for the duration of the block."""
+    async with AsyncExitStack() as stack:
+        for agent in agents:
+            await stack.enter_async_context(running_device(broker_url, agent))
+        yield
 
 
 @asynccontextmanager

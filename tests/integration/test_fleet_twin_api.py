@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiomqtt
 
@@ -50,12 +51,13 @@ async def test_twin_applied_by_device_and_stale_version_refused(
                                 "firmware_version": "1.0.0"}  # fmt: skip
     assert twin["reported_version"] == 1 and twin["desired"]["camera"] == "ir"
     assert agent.reporting_interval_s == 30.0
-    assert json.loads(bytes(retained.payload))["version"] == 1  # type: ignore[arg-type]
+    assert isinstance(retained.payload, bytes)
+    assert json.loads(retained.payload)["version"] == 1
 
 
-async def api_get(pool: Pool, headers: dict[str, str]) -> dict[str, object]:
+async def api_get(pool: Pool, headers: dict[str, str]) -> dict[str, Any]:
     async with client(pool) as api:
-        body: dict[str, object] = (await api.get(TWIN, headers=headers)).json()
+        body: dict[str, Any] = (await api.get(TWIN, headers=headers)).json()
         return body
 
 

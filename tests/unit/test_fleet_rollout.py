@@ -12,8 +12,10 @@ PLAN = Plan(canary=2, waves=(50, 100), success_pct=90, abort_failure_pct=30, min
 
 
 def _p(**kw: int) -> Progress:
-    base = dict(stage=0, stage_assigned=2, stage_started=0, stage_succeeded=0, stage_failed=0,
-                finished=0, failed=0, started_last_minute=0, last_stage=2)  # fmt: skip
+    base = {
+        "stage": 0, "stage_assigned": 2, "stage_started": 0, "stage_succeeded": 0,
+        "stage_failed": 0, "finished": 0, "failed": 0, "started_last_minute": 0, "last_stage": 2,
+    }  # fmt: skip
     return Progress(**(base | kw))
 
 
@@ -43,7 +45,7 @@ def test_gate_advances_holds_and_finishes() -> None:
 
 
 def test_abort_only_after_minimum_finished() -> None:
-    wave = dict(stage=1, stage_assigned=8, stage_started=4)
+    wave = {"stage": 1, "stage_assigned": 8, "stage_started": 4}
     assert decide(PLAN, _p(**wave, finished=2, failed=2)).action is Action.START
     abort = decide(PLAN, _p(**wave, finished=4, failed=2))
     assert abort.action is Action.ABORT and "2 of 4" in abort.reason
