@@ -8,8 +8,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleet import service, twin_service
+from fleet import campaign_cli, service, twin_service
 from fleet.models import NewCommand, RetryPolicy
+from fleet.output import print_json
 from fleet.runtime import FleetConfig, FleetRuntime
 from ingest.cli import stop_on_signals
 from registry import queries
@@ -39,11 +40,7 @@ def register(sub: Any) -> None:
     p.add_argument("--set", default=None, help="JSON object merged into desired")
     p.add_argument("--if-match", type=int, help="refuse unless desired is at this version")
     p.set_defaults(handler=_twin)
-
-
-def print_json(value: Any) -> None:
-    """Print a service result as indented JSON."""
-    print(json.dumps(value, indent=2, default=str))
+    campaign_cli.register(cmds)
 
 
 def params_of(text: str) -> dict[str, Any]:

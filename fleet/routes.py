@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
@@ -12,15 +11,14 @@ from api.deps import get_pool
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE
 from api.security import Principal, require_role
-from fleet import service, twin_service
+from fleet import campaign_routes, service, twin_service
+from fleet.errors import call
 from fleet.models import NewCommand
 from fleet.schemas import CommandDetail, CommandIn, CommandPage, TwinOut, TwinPatch
-from fleet.twin import VersionConflict
 from registry import queries
 from servitize.db import Pool
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
-T = TypeVar("T")
 
 PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role())]
@@ -28,20 +26,6 @@ Operator = Annotated[Principal, Depends(require_role("operator"))]
 DevicePath = Annotated[str, Path(pattern=DEVICE_ID_PATTERN)]
 CommandPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 PRECONDITION: p.Responses = {412: p._doc("If-Match is not the current version")}
-
-
-async def call(action: Awaitable[T]) -> T:
-    """Run a service call, turning its errors into problem documents."""
-    try:
-        return await action
-    except service.NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except VersionConflict as exc:
-        raise Problem(412, "Precondition Failed", str(exc)) from exc
-    except service.Conflict as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 async def device_tenant(pool: Pool, who: Principal, device_id: str) -> str:
@@ -118,3 +102,6 @@ async def patch_twin(
     )
     response.headers["ETag"] = f'"{twin["desired_version"]}"'
     return twin
+
+
+router.include_router(campaign_routes.router)

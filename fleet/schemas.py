@@ -87,3 +87,78 @@ class TwinPatch(BaseModel):
     """A merge patch of the desired document (null removes a key)."""
 
     desired: dict[str, Any] = Field(max_length=100, examples=[{"reporting_interval_s": 30}])
+
+
+class PackageOut(BaseModel):
+    """A firmware package (its content is fetched by devices in chunks)."""
+
+    id: str
+    device_type_id: str
+    version: str
+    size: int
+    sha256: str
+    signature: str = Field(description="base64 Ed25519 signature of the SHA-256 digest")
+    from_versions: list[str]
+    created_by: str
+    created_at: datetime
+
+
+class CampaignIn(BaseModel):
+    """A staged rollout of one package."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str = Field(min_length=1, max_length=200)
+    package_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    tenant_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    site_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    from_version: str | None = Field(default=None, max_length=32)
+    canary: int = Field(default=1, ge=1, le=100_000)
+    waves: list[int] = Field(default=[25, 100], min_length=1, max_length=20)
+    success_pct: float = Field(default=95.0, ge=0, le=100)
+    abort_failure_pct: float = Field(default=20.0, ge=0, le=100)
+    min_finished: int = Field(default=5, ge=1, le=100_000)
+    rate_per_min: int = Field(default=60, ge=1, le=100_000)
+    require_approval: bool = False
+    timeout_s: int = Field(default=1800, ge=10, le=7 * 86_400)
+
+
+class UpdateOut(BaseModel):
+    """One device's update in a campaign."""
+
+    device_id: str
+    tenant_id: str
+    stage: int
+    state: str
+    progress: float
+    from_version: str | None
+    reason: str | None
+    started_at: datetime | None
+    deadline: datetime | None
+    updated_at: datetime
+
+
+class CampaignOut(BaseModel):
+    """A campaign, its state and where its devices stand."""
+
+    id: str
+    name: str
+    package_id: str
+    tenant_id: str | None
+    site_id: str | None
+    from_version: str | None
+    state: str
+    canary: int
+    waves: list[int]
+    success_pct: float
+    abort_failure_pct: float
+    min_finished: int
+    rate_per_min: int
+    require_approval: bool
+    timeout_s: int
+    stage: int
+    reason: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    counts: dict[str, int] = Field(default_factory=dict)
+    updates: list[UpdateOut] = Field(default_factory=list)
