@@ -25,13 +25,12 @@ Admin = Annotated[Principal, Depends(require_role("admin"))]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 PackageId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
-NO_KEY: p.Responses = {503: p._doc("no package signing key is configured")}
 UPLOAD = {"requestBody": {"content": {"application/octet-stream": {"schema": {
     "type": "string", "format": "binary"}}}, "required": True}}  # fmt: skip
 
 
 @router.post(
-    "/packages", status_code=201, response_model=PackageOut, responses=p.WRITE | NO_KEY,
+    "/packages", status_code=201, response_model=PackageOut, responses=p.WRITE,
     openapi_extra=UPLOAD, summary="Upload a firmware package (provider admins)",
 )  # fmt: skip
 async def upload_package(
@@ -43,7 +42,9 @@ async def upload_package(
     """The body is the package itself; it is hashed, signed and stored content-addressed."""
     require_provider(who)
     if settings.fleet_signing_key is None:
-        raise Problem(503, "Service Unavailable", "SERVITIZE_FLEET_SIGNING_KEY is not set")
+        # A server-side set-up gap, but not a server fault (no 5xx): the upload cannot be done
+        # until the provider configures its signing key.
+        raise Problem(409, "Conflict", "no signing key: SERVITIZE_FLEET_SIGNING_KEY is not set")
     content = await request.body()
     return await call(
         package_service.upload(

@@ -46,10 +46,12 @@ class DeviceAgent:
     public_key: Ed25519PublicKey | None = None
     fails_install: bool = False
     reboot_s: float = 1.0
+    cut_download_after: int | None = None
     ota: Ota = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ota = Ota(self.device_id, self.firmware_version, self.public_key, self.fails_install)
+        self.ota = Ota(self.device_id, self.firmware_version, self.public_key, self.fails_install,
+                       cut_after=self.cut_download_after)  # fmt: skip
 
     @property
     def version(self) -> str:
@@ -57,7 +59,7 @@ class DeviceAgent:
         return self.ota.version
 
     def take_reboot(self) -> bool:
-        """Whether the device should reboot now (once per install)."""
+        """Whether the device should go offline now (a reboot, or a cut mid-download)."""
         wanted, self.ota.reboot_requested = self.ota.reboot_requested, False
         return wanted
 

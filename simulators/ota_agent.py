@@ -43,6 +43,8 @@ class Ota:
     download: Download | None = None
     installing: Download | None = None
     reboot_requested: bool = False
+    # Lose the connection once after this many chunks (a download resumed after a disconnect).
+    cut_after: int | None = None
 
     def start(self, params: dict[str, Any]) -> list[Message]:
         """A `firmware_update` command arrived: start fetching chunk 0."""
@@ -67,6 +69,9 @@ class Ota:
             return []
         d.received[int(body["n"])] = base64.b64decode(body["data"])
         missing = d.first_missing()
+        if missing is not None and len(d.received) == self.cut_after:
+            self.cut_after, self.reboot_requested = None, True  # drop off mid-download
+            return []
         if missing is not None:
             return [self._state(d, "DOWNLOADING", progress=len(d.received) / d.chunks),
                     self._request(d, missing)]  # fmt: skip
