@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sse_starlette.sse import EventSourceResponse
 
 from api import problems as p
+from api import sse
 from api.deps import get_pool
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE
@@ -14,7 +16,14 @@ from api.security import Principal, require_role
 from fleet import campaign_routes, service, twin_service
 from fleet.errors import call
 from fleet.models import NewCommand
-from fleet.schemas import CommandDetail, CommandIn, CommandPage, TwinOut, TwinPatch
+from fleet.schemas import (
+    CommandDetail,
+    CommandIn,
+    CommandPage,
+    FleetEventOut,
+    TwinOut,
+    TwinPatch,
+)
 from registry import queries
 from servitize.db import Pool
 
@@ -102,6 +111,35 @@ async def patch_twin(
     )
     response.headers["ETag"] = f'"{twin["desired_version"]}"'
     return twin
+
+
+@router.get("/events", response_model=list[FleetEventOut], responses=p.READ)
+async def list_events(
+    pool: PoolDep, who: Reader,
+    after: Annotated[int, Query(ge=0, le=2**62, description="events after this id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> Any:  # fmt: skip
+    """Every command, twin, update and campaign transition, oldest first (the audit trail)."""
+    return await service.events_after(pool, after, who.tenant_id, limit)
+
+
+@router.get("/events/stream", summary="Live fleet transitions (Server-Sent Events)")
+async def stream_events(
+    request: Request, pool: PoolDep, who: Reader,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+) -> EventSourceResponse:  # fmt: skip
+    """Each transition as an SSE event named `<subject>.<to_state>`; resume with Last-Event-ID."""
+
+    async def fetch(last: int) -> list[dict[str, Any]]:
+        return await service.events_after(pool, last, who.tenant_id)
+
+    start = sse.last_event_id(last_event_id, after)
+    return EventSourceResponse(sse.feed(request, pool, "servitize_fleet", fetch, start, _name))
+
+
+def _name(event: dict[str, Any]) -> str:
+    return f"{event['subject']}.{event['to_state']}"
 
 
 router.include_router(campaign_routes.router)

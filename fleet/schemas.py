@@ -28,6 +28,10 @@ class FleetEventOut(BaseModel):
     """One audited transition."""
 
     id: int
+    subject: str = Field(description="command, twin, update or campaign")
+    subject_id: str
+    device_id: str | None
+    tenant_id: str | None
     from_state: str | None
     to_state: str
     at: datetime

@@ -155,3 +155,11 @@ async def dispatch(
                 sent_at=row["sent_at"] or now, next_attempt_at=now + wait,
             )  # fmt: skip
     return len(rows)
+
+
+async def events_after(
+    pool: Pool, last_id: int, tenant_id: str | None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Fleet transitions after an event id (a tenant sees its own), for SSE and polling."""
+    async with pool.acquire() as conn:
+        return [dict(r) for r in await repo.events_after(conn, last_id, tenant_id, limit)]
