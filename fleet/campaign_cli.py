@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from fleet import campaign_service, package_service, signing
 from fleet.output import print_json
+from fleet.schemas import CampaignIn
 from fleet.service import Conflict, NotFound
 from servitize import startup
 from servitize.settings import get_settings
@@ -32,6 +36,8 @@ def register(cmds: Any) -> None:
     p.add_argument("--name", default=None)
     p.add_argument("--waves", default="25,100", help="cumulative percentages, ending at 100")
     p.add_argument("--require-approval", action="store_true")
+    p.add_argument("--window", help="daily HH:MM-HH:MM in each tenant's time zone")
+    p.add_argument("--continuous", action="store_true", help="pick up devices joining later")
     p.set_defaults(handler=_campaign)
     p = cmds.add_parser("status", help="show a campaign and its devices")
     p.add_argument("campaign_id")
@@ -86,11 +92,17 @@ async def _upload(args: argparse.Namespace) -> int:
 
 async def _campaign(args: argparse.Namespace) -> int:
     spec = {name: getattr(args, name) for name, _, _ in _CAMPAIGN_ARGS}
-    spec |= {"name": args.name or args.id, "require_approval": args.require_approval}
+    spec |= {"name": args.name or args.id, "require_approval": args.require_approval,
+             "continuous": args.continuous, **_window(args.window)}  # fmt: skip
     try:
         spec["waves"] = [int(w) for w in args.waves.split(",")]
     except ValueError:
         raise SystemExit("servitize: --waves takes comma-separated integers") from None
+    try:
+        spec = CampaignIn.model_validate(spec).model_dump()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SystemExit(f"servitize: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     pool = await startup.service_pool("fleet campaign", max_size=2)
     try:
         print_json(await campaign_service.create(pool, spec, "cli"))
@@ -99,6 +111,16 @@ async def _campaign(args: argparse.Namespace) -> int:
     finally:
         await pool.close()
     return 0
+
+
+def _window(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {"window_start": None, "window_end": None}
+    try:
+        start, end = (time.fromisoformat(t) for t in text.split("-"))
+    except ValueError:
+        raise SystemExit("servitize: --window takes HH:MM-HH:MM") from None
+    return {"window_start": start, "window_end": end}
 
 
 async def _status(args: argparse.Namespace) -> int:

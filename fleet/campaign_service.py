@@ -27,7 +27,7 @@ async def create(pool: Pool, spec: dict[str, Any], actor: str) -> dict[str, Any]
         if await repo.get(conn, spec["id"]) is not None:
             raise Conflict(f"campaign {spec['id']} already exists")
         devices = [d for d in await repo.targets(conn, spec, package["device_type_id"])
-                   if _eligible(d["version"], spec.get("from_version"), package)]  # fmt: skip
+                   if eligible(d["version"], spec.get("from_version"), package)]  # fmt: skip
         if not devices:
             raise ValueError("no device matches the campaign's target")
         row = await repo.insert(conn, spec | {"created_by": actor})
@@ -40,7 +40,8 @@ async def create(pool: Pool, spec: dict[str, Any], actor: str) -> dict[str, Any]
     return await get(pool, spec["id"], None)
 
 
-def _eligible(version: str | None, wanted: str | None, package: dict[str, Any]) -> bool:
+def eligible(version: str | None, wanted: str | None, package: dict[str, Any]) -> bool:
+    """Whether a device at `version` is to get the package (filters and compatibility)."""
     if version == package["version"] or (wanted is not None and version != wanted):
         return False
     return not package["from_versions"] or version in package["from_versions"]

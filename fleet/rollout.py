@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, time
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 
 class Action(StrEnum):
@@ -96,3 +98,16 @@ def decide(plan: Plan, p: Progress) -> Decision:
     if p.stage >= p.last_stage:
         return Decision(Action.DONE, reason=f"all stages done ({p.failed} failed)")
     return Decision(Action.ADVANCE, reason=f"stage {p.stage}: {rate:.0f}% succeeded")
+
+
+def in_window(now: datetime, zone: str, start: time | None, end: time | None) -> bool:
+    """Whether `now` falls in a daily [start, end) window in a time zone (None: always).
+
+    A window that ends before it starts wraps past midnight (22:00-04:00).
+    """
+    if start is None or end is None:
+        return True
+    local = now.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end

@@ -14,10 +14,11 @@ from typing import Any
 
 from fleet import campaign_repository as repo
 from fleet import package_service, service
-from fleet.campaign_service import audit_update, move_campaign, plan_of
+from fleet.campaign_service import audit_update, eligible, move_campaign, plan_of
 from fleet.models import NewCommand
-from fleet.rollout import Action, Decision, Progress, decide
+from fleet.rollout import Action, Decision, Progress, decide, in_window
 from fleet.states import TransitionError, UpdateState, check_update
+from registry import queries
 from servitize.db import Connection, Pool, transaction
 
 U = UpdateState
@@ -43,6 +44,8 @@ async def _step(
             return 0
         for u in await repo.overdue(conn, campaign_id, now):
             await _set(conn, u, U.FAILED, "fleet", reason="timed out: device silent", deadline=None)
+        if c["continuous"]:
+            await _join_newcomers(conn, pool, c)
         decision = decide(plan_of(c), await _progress(conn, c, now))
         if decision.action is not Action.START:
             await _conclude(conn, c, decision)
@@ -55,7 +58,25 @@ async def _progress(conn: Connection, c: Any, now: datetime) -> Progress:
     return Progress(stage=c["stage"], last_stage=len(c["waves"]), **dict(counts))
 
 
+async def _join_newcomers(conn: Connection, pool: Pool, c: Any) -> None:
+    """A continuous campaign takes devices that joined the target since, into its last wave."""
+    package = await package_service.get(pool, c["package_id"])
+    known = {u["device_id"] for u in await repo.updates(conn, c["id"], None)}
+    targets = await repo.targets(conn, dict(c), package["device_type_id"])
+    new = [
+        d for d in targets
+        if d["id"] not in known and eligible(d["version"], c["from_version"], package)
+    ]  # fmt: skip
+    if new:
+        stage = len(c["waves"])
+        await repo.insert_updates(
+            conn, c["id"], [(d["id"], d["tenant_id"], stage, d["version"]) for d in new]
+        )
+
+
 async def _conclude(conn: Connection, c: Any, d: Decision) -> None:
+    if d.action is Action.DONE and c["continuous"]:
+        return  # stays RUNNING, waiting for devices that join later
     if d.action is Action.ADVANCE and not c["require_approval"]:
         await repo.set_campaign(conn, c["id"], stage=c["stage"] + 1, reason=d.reason)
         return
@@ -76,9 +97,12 @@ async def _start(
     ids = [u["device_id"] for u in queued]
     online, blocked = await reachable(ids), await held(ids)
     package = await package_service.get(pool, c["package_id"])
+    zones: dict[str, str] = {}
     started = 0
     for u in queued:
         if started >= n or u["device_id"] not in online:
+            continue
+        if not in_window(now, await _zone(pool, zones, u["tenant_id"]), *_window(c)):
             continue
         if u["device_id"] in blocked:
             await repo.set_update(conn, c["id"], u["device_id"], reason="held: critical alert")
@@ -88,6 +112,17 @@ async def _start(
                    deadline=now + timedelta(seconds=c["timeout_s"]))  # fmt: skip
         started += 1
     return started
+
+
+def _window(c: Any) -> tuple[Any, Any]:
+    return c["window_start"], c["window_end"]
+
+
+async def _zone(pool: Pool, cache: dict[str, str], tenant_id: str) -> str:
+    if tenant_id not in cache:
+        tenant = await queries.get_one(pool, "tenants", tenant_id)
+        cache[tenant_id] = tenant["timezone"] if tenant else "UTC"
+    return cache[tenant_id]
 
 
 async def _notify(

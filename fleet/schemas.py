@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fleet.states import CommandState
 
@@ -124,6 +124,17 @@ class CampaignIn(BaseModel):
     rate_per_min: int = Field(default=60, ge=1, le=100_000)
     require_approval: bool = False
     timeout_s: int = Field(default=1800, ge=10, le=7 * 86_400)
+    window_start: time | None = Field(default=None, description="local time in each tenant's zone")
+    window_end: time | None = None
+    continuous: bool = Field(default=False, description="pick up devices that join later")
+
+    @model_validator(mode="after")
+    def _window(self) -> CampaignIn:
+        if (self.window_start is None) != (self.window_end is None):
+            raise ValueError("give both window_start and window_end, or neither")
+        if self.window_start is not None and self.window_start == self.window_end:
+            raise ValueError("an empty maintenance window would never start a device")
+        return self
 
 
 class UpdateOut(BaseModel):
@@ -159,6 +170,9 @@ class CampaignOut(BaseModel):
     rate_per_min: int
     require_approval: bool
     timeout_s: int
+    window_start: time | None
+    window_end: time | None
+    continuous: bool
     stage: int
     reason: str | None
     created_by: str

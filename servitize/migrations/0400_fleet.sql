@@ -109,12 +109,19 @@ CREATE TABLE fleet_campaigns (
     min_finished       integer NOT NULL CHECK (min_finished >= 1),
     rate_per_min       integer NOT NULL CHECK (rate_per_min >= 1),
     require_approval   boolean NOT NULL DEFAULT false,
+    -- devices start only inside this daily window, in each device's tenant's time zone
+    -- (NULL: any time); a window may wrap past midnight (22:00-04:00)
+    window_start       time,
+    window_end         time,
+    -- keep running after the last wave and pick up devices that join the target later
+    continuous         boolean NOT NULL DEFAULT false,
     timeout_s          integer NOT NULL CHECK (timeout_s > 0),
     stage              integer NOT NULL DEFAULT 0,
     reason             text,
     created_by         text NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    CHECK ((window_start IS NULL) = (window_end IS NULL))
 );
 
 CREATE TABLE fleet_updates (

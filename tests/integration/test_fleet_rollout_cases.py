@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiomqtt
 
 from fleet import campaign_service
+from registry import service as registry
+from registry.models import Device
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
 from simulators.agent import DeviceAgent
@@ -126,3 +130,25 @@ async def test_restart_mid_campaign_loses_and_repeats_nothing(pool: Pool, broker
         )
         commands = await conn.fetchval("SELECT count(*) FROM fleet_commands")
     assert (updated, commands) == (4, 4)
+
+
+async def test_window_and_continuous_campaign(pool: Pool, broker_url: str) -> None:
+    ids = await seed(pool, 1, prefix="cont")
+    agents = [DeviceAgent(ids[0], public_key=PUBLIC, reboot_s=0.3)]
+    package = await _package(pool)
+    local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))  # acme's zone
+    later = {"window_start": (local + timedelta(hours=2)).time().replace(microsecond=0),
+             "window_end": (local + timedelta(hours=3)).time().replace(microsecond=0)}  # fmt: skip
+    async with running_services(pool, broker_url), running_devices(broker_url, agents):
+        closed = _spec(package["id"], id="night", waves=[100], **later)
+        await campaign_service.create(pool, closed, "test")
+        await campaign_service.create(pool, _spec(package["id"], waves=[100], continuous=True), "t")
+        await eventually(lambda: _one_updated(pool, ids[0]), within=60)
+        await registry.register_devices(pool, [Device("cont-new", "pump-motor", "acme")])
+        newcomer = DeviceAgent("cont-new", public_key=PUBLIC, reboot_s=0.3)
+        async with running_device(broker_url, newcomer):
+            await eventually(lambda: _one_updated(pool, "cont-new"), within=60)
+        night = await campaign_service.get(pool, "night", None)
+    assert await _campaign_state(pool) == "RUNNING"  # continuous: waits for more devices
+    assert newcomer.version == "2.0.0"
+    assert [u["state"] for u in night["updates"]] == ["QUEUED"]  # outside its window

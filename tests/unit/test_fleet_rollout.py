@@ -70,3 +70,18 @@ def test_signature_and_hash_checks() -> None:
     forged = signing.sign(other, digest)
     assert signing.verify(public, content, digest, forged) == "bad signature"
     assert signing.verify(public, content, digest, "not base64!") == "bad signature"
+
+
+def test_maintenance_window_in_the_tenants_zone() -> None:
+    from datetime import UTC, datetime, time
+
+    from fleet.rollout import in_window
+
+    at = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)  # 02:30 in Shanghai, 19:30 in Berlin
+    night = (time(1, 0), time(5, 0))
+    assert in_window(at, "Asia/Shanghai", *night)
+    assert not in_window(at, "Europe/Berlin", *night)
+    wrap = (time(22, 0), time(4, 0))
+    assert in_window(at, "Asia/Shanghai", *wrap) and not in_window(at, "Europe/Berlin", *wrap)
+    assert in_window(at, "Europe/Berlin", None, None)
+    assert not in_window(at, "Asia/Shanghai", time(2, 30), time(2, 30))
