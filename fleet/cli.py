@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleet import campaign_cli, service, twin_service
-from fleet.models import NewCommand, RetryPolicy
+from fleet.download import download_secret
+from fleet.models import NewCommand, RetryPolicy, Transfer
 from fleet.output import print_json
 from fleet.runtime import FleetConfig, FleetRuntime
 from ingest.cli import stop_on_signals
@@ -63,7 +64,11 @@ async def _run(args: argparse.Namespace) -> int:
         client_id=args.client_id or settings.fleet_client_id,
         tick_s=settings.fleet_tick_s,
         retry=RetryPolicy(settings.fleet_retry_base_s, settings.fleet_retry_cap_s),
-        chunk_bytes=settings.fleet_chunk_bytes,
+        transfer=Transfer(
+            chunk_bytes=settings.fleet_chunk_bytes,
+            download_secret=download_secret(settings),
+            download_ttl_s=settings.fleet_download_ttl_s,
+        ),
     )
     pool = await startup.service_pool(f"fleet {config.client_id}", max_size=4)
     try:

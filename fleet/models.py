@@ -97,3 +97,16 @@ class Reply:
     def state(self) -> CommandState:
         """The command state this reply proves."""
         return self.status if self.status is not None else CommandState.DELIVERED
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transfer:
+    """How packages reach devices: MQTT chunks, and HTTP download tokens when a secret is set."""
+
+    chunk_bytes: int = 32 * 1024
+    download_secret: bytes | None = None
+    download_ttl_s: int = 900
+
+    def __post_init__(self) -> None:
+        if self.chunk_bytes < 1 or self.download_ttl_s < 1:
+            raise ValueError("chunk_bytes and download_ttl_s must be positive")

@@ -33,7 +33,7 @@ async def _campaigns(runtime: FleetRuntime, now: datetime) -> None:
     async def held(ids: list[str]) -> set[str]:
         return await holds.critical_alert_devices(pool, ids)
 
-    await rollout_service.tick(pool, now, reachable, held, runtime.config.chunk_bytes)
+    await rollout_service.tick(pool, now, reachable, held, runtime.config.transfer)
 
 
 async def _on_request(
@@ -47,7 +47,7 @@ async def _on_request(
     package = await rollout_service.targeted_package(runtime.pool, topic.device_id, campaign_id)
     if package is None:
         raise ValueError(f"{topic.device_id} is not targeted by campaign {campaign_id}")
-    size = runtime.config.chunk_bytes
+    size = runtime.config.transfer.chunk_bytes
     data = await package_service.chunk(runtime.pool, package, n, size)
     reply = {"campaign_id": campaign_id, "package_id": package["id"], "n": n,
              "total": package_service.chunk_count(package["size"], size),

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleet import campaign_repository as repo
-from fleet import package_service, service
+from fleet import package_service, service, tokens
 from fleet.campaign_service import audit_update, eligible, move_campaign, plan_of
-from fleet.models import NewCommand
+from fleet.models import NewCommand, Transfer
 from fleet.rollout import Action, Decision, Progress, decide, in_window
 from fleet.states import TransitionError, UpdateState, check_update
 from registry import queries
@@ -25,18 +25,18 @@ U = UpdateState
 Filter = Callable[[list[str]], Awaitable[set[str]]]
 
 
-async def tick(pool: Pool, now: datetime, reachable: Filter, held: Filter, chunk_bytes: int) -> int:
+async def tick(pool: Pool, now: datetime, reachable: Filter, held: Filter, how: Transfer) -> int:
     """One step of every running campaign; returns how many devices were started."""
     async with pool.acquire() as conn:
         ids = await repo.running(conn)
     started = 0
     for campaign_id in ids:
-        started += await _step(pool, campaign_id, now, reachable, held, chunk_bytes)
+        started += await _step(pool, campaign_id, now, reachable, held, how)
     return started
 
 
 async def _step(
-    pool: Pool, campaign_id: str, now: datetime, reachable: Filter, held: Filter, chunk: int
+    pool: Pool, campaign_id: str, now: datetime, reachable: Filter, held: Filter, how: Transfer
 ) -> int:
     async with transaction(pool) as conn:
         c = await repo.get(conn, campaign_id, lock=True)
@@ -50,7 +50,7 @@ async def _step(
         if decision.action is not Action.START:
             await _conclude(conn, c, decision)
             return 0
-        return await _start(conn, pool, c, decision.start, now, reachable, held, chunk)
+        return await _start(conn, pool, c, decision.start, now, reachable, held, how)
 
 
 async def _progress(conn: Connection, c: Any, now: datetime) -> Progress:
@@ -89,7 +89,7 @@ async def _conclude(conn: Connection, c: Any, d: Decision) -> None:
 
 async def _start(
     conn: Connection, pool: Pool, c: Any, n: int, now: datetime, reachable: Filter,
-    held: Filter, chunk_bytes: int,
+    held: Filter, how: Transfer,
 ) -> int:  # fmt: skip
     queued = await repo.startable(conn, c["id"], c["stage"])
     if n <= 0 or not queued:
@@ -107,7 +107,7 @@ async def _start(
         if u["device_id"] in blocked:
             await repo.set_update(conn, c["id"], u["device_id"], reason="held: critical alert")
             continue
-        await _notify(conn, c, u, package, chunk_bytes)
+        await _notify(conn, c, u, package, how, now)
         await _set(conn, u, U.NOTIFIED, "fleet", started_at=now, reason=None,
                    deadline=now + timedelta(seconds=c["timeout_s"]))  # fmt: skip
         started += 1
@@ -126,11 +126,17 @@ async def _zone(pool: Pool, cache: dict[str, str], tenant_id: str) -> str:
 
 
 async def _notify(
-    conn: Connection, c: Any, u: Any, package: dict[str, Any], chunk_bytes: int
+    conn: Connection, c: Any, u: Any, package: dict[str, Any], how: Transfer, now: datetime
 ) -> None:
     params = {k: package[k] for k in ("version", "size", "sha256", "signature")}
-    params |= {"campaign_id": c["id"], "package_id": package["id"], "chunk_bytes": chunk_bytes,
-               "chunks": package_service.chunk_count(package["size"], chunk_bytes)}  # fmt: skip
+    params |= {"campaign_id": c["id"], "package_id": package["id"],
+               "chunk_bytes": how.chunk_bytes,
+               "chunks": package_service.chunk_count(package["size"], how.chunk_bytes)}  # fmt: skip
+    if how.download_secret is not None:  # the HTTP alternative, with Range
+        expires = now + timedelta(seconds=how.download_ttl_s)
+        token = tokens.make(how.download_secret, u["device_id"], c["id"], expires)
+        params["download"] = {"path": f"/api/v1/fleet/downloads/{token}",
+                              "expires_at": expires.isoformat()}  # fmt: skip
     cmd = NewCommand(device_id=u["device_id"], name="firmware_update", params=params,
                      timeout_s=c["timeout_s"])  # fmt: skip
     await service.queue_in(conn, cmd, u["tenant_id"], f"campaign:{c['id']}")

@@ -13,7 +13,7 @@ from api.deps import get_pool
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE
 from api.security import Principal, require_role
-from fleet import campaign_routes, service, twin_service
+from fleet import campaign_routes, download, service, twin_service
 from fleet.errors import call
 from fleet.models import NewCommand
 from fleet.schemas import (
@@ -143,3 +143,4 @@ def _name(event: dict[str, Any]) -> str:
 
 
 router.include_router(campaign_routes.router)
+router.include_router(download.router)

@@ -18,7 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from fleet import ota_runtime, service, twin_service
-from fleet.models import Command, RetryPolicy
+from fleet.models import Command, RetryPolicy, Transfer
 from fleet.topics import SERVICE_SUBSCRIPTIONS, Uplink, UplinkTopic, command_topic, reply_topic
 from fleet.wire import command_payload, expiry_interval_s, loads_object, parse_reply
 from ingest import service as ingest
@@ -37,7 +37,7 @@ class FleetConfig:
     client_id: str = "servitize-fleet-1"
     tick_s: float = 1.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    chunk_bytes: int = 32 * 1024
+    transfer: Transfer = field(default_factory=Transfer)
 
 
 class FleetRuntime:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     fleet_chunk_bytes: int = Field(default=32 * 1024, ge=256, le=256 * 1024)
     # PEM files of the provider's Ed25519 signing key (private) and its public half.
     fleet_signing_key: Path | None = None
+    # HMAC secret of short-lived HTTP download tokens (unset: derived from the signing key);
+    # the API and `servitize fleet run` must share it.
+    fleet_download_secret: str | None = None
+    fleet_download_ttl_s: int = Field(default=900, ge=1)
 
     # API
     api_host: str = "127.0.0.1"

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fleet.models import RetryPolicy
+from fleet.models import RetryPolicy, Transfer
 from fleet.runtime import FleetConfig, FleetRuntime
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
@@ -27,7 +27,7 @@ async def running_fleet(
         client_id=client_id or f"fleet-{time.monotonic_ns()}",
         tick_s=0.2,
         retry=overrides.pop("retry", RetryPolicy(base_s=0.5, cap_s=2.0)),
-        chunk_bytes=overrides.pop("chunk_bytes", 1024),
+        transfer=overrides.pop("transfer", Transfer(chunk_bytes=1024, download_secret=b"test")),
     )
     runtime = FleetRuntime(pool, config)
     for name, value in overrides.items():

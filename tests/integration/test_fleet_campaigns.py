@@ -67,6 +67,10 @@ async def test_canary_then_waves_then_done(pool: Pool, broker_url: str) -> None:
         "DOWNLOADING", "DOWNLOADING", "DOWNLOADING", "DOWNLOADED", "VERIFIED", "INSTALLING",
         "REBOOTING", "UPDATED"]  # fmt: skip
     assert await _trail(pool) == [(None, "RUNNING"), ("RUNNING", "SUCCEEDED")]
+    async with pool.acquire() as conn:
+        params = await conn.fetchval("SELECT params FROM fleet_commands LIMIT 1")
+    assert params["sha256"] == package["sha256"] and params["chunks"] == 5
+    assert params["download"]["path"].startswith("/api/v1/fleet/downloads/")
 
 
 async def test_abort_threshold_fires_after_minimum_finished(pool: Pool, broker_url: str) -> None:

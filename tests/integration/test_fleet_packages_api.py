@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fleet import signing
+from fleet import campaign_service, signing, tokens
 from servitize.db import Pool
 from servitize.settings import Settings
 from tests.integration.test_api_support import client, seed
@@ -108,3 +109,35 @@ async def test_cli_keygen_upload_campaign(pool: Pool, db_url: str, tmp_path: Pat
     assert json.loads(status.stdout)["state"] == "CANCELED"
     again = _servitize("cancel", "r3", **env)
     assert again.returncode != 0 and "already CANCELED" in again.stderr
+
+
+async def test_http_download_with_range_and_short_lived_token(pool: Pool, tmp_path: Path) -> None:
+    world = await seed(pool)
+    content = os.urandom(3000)
+    settings = _settings(tmp_path).model_copy(update={"fleet_download_secret": "s3cret"})
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    mine = tokens.make(b"s3cret", "acme-r1", "dl", soon)
+    async with client(pool, settings) as api:
+        octet = {"Content-Type": "application/octet-stream"}
+        await api.post(PACKAGES, params=QUERY, content=content,
+                       headers=world.headers("admin") | octet)  # fmt: skip
+        spec = {"id": "dl", "name": "dl", "package_id": "substation-robot-2.1.0",
+                "tenant_id": "acme", "waves": [100]}  # fmt: skip
+        assert (await api.post("/api/v1/fleet/campaigns", json=spec,
+                               headers=world.headers("operator"))).status_code == 201  # fmt: skip
+        url = f"/api/v1/fleet/downloads/{mine}"
+        whole = await api.get(url)
+        assert (whole.status_code, whole.content) == (200, content)
+        assert whole.headers["accept-ranges"] == "bytes"
+        part = await api.get(url, headers={"Range": "bytes=1000-1999"})
+        assert (part.status_code, part.content) == (206, content[1000:2000])
+        assert part.headers["content-range"] == "bytes 1000-1999/3000"
+        assert (await api.get(url, headers={"Range": "bytes=5000-"})).status_code == 416
+        other = tokens.make(b"s3cret", "globex-r1", "dl", soon)  # not targeted
+        assert (await api.get(f"/api/v1/fleet/downloads/{other}")).status_code == 404
+        old = tokens.make(b"s3cret", "acme-r1", "dl", datetime.now(UTC) - timedelta(seconds=1))
+        forged = tokens.make(b"guess", "acme-r1", "dl", soon)
+        for bad in (old, forged):
+            assert (await api.get(f"/api/v1/fleet/downloads/{bad}")).status_code == 401
+        await campaign_service.control(pool, "dl", "cancel", None, "test")
+        assert (await api.get(url)).status_code == 404  # finished: no longer downloadable

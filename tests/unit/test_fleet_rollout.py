@@ -85,3 +85,27 @@ def test_maintenance_window_in_the_tenants_zone() -> None:
     assert in_window(at, "Asia/Shanghai", *wrap) and not in_window(at, "Europe/Berlin", *wrap)
     assert in_window(at, "Europe/Berlin", None, None)
     assert not in_window(at, "Asia/Shanghai", time(2, 30), time(2, 30))
+
+
+def test_download_tokens_and_ranges() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from fleet import tokens
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    token = tokens.make(b"k", "pump-1", "c1", now + timedelta(minutes=5))
+    assert tokens.check(b"k", token, now) == ("pump-1", "c1")
+    forged = tokens.make(b"other", "pump-1", "c1", now + timedelta(days=1))
+    bad_cases = [(token, now + timedelta(minutes=5)), (token[:-2] + "xx", now),
+                 ("garbage", now), (forged, now)]  # fmt: skip
+    for bad, when in bad_cases:
+        with pytest.raises(ValueError):
+            tokens.check(b"k", bad, when)
+    assert tokens.parse_range(None, 10) is None
+    assert tokens.parse_range("bytes=2-4", 10) == (2, 4)
+    assert tokens.parse_range("bytes=7-", 10) == (7, 9)
+    assert tokens.parse_range("bytes=-3", 10) == (7, 9)
+    assert tokens.parse_range("bytes=5-99", 10) == (5, 9)
+    for bad_range in ["bytes=10-", "bytes=4-2", "items=1-2", "bytes=1-2,4-5", "bytes=a-b"]:
+        with pytest.raises(ValueError):
+            tokens.parse_range(bad_range, 10)
