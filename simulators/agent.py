@@ -47,6 +47,8 @@ class DeviceAgent:
     fails_install: bool = False
     reboot_s: float = 1.0
     cut_download_after: int | None = None
+    # Lose the replies to this many command messages (a flaky uplink: the service resends).
+    drop_replies: int = 0
     ota: Ota = field(init=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +118,9 @@ class DeviceAgent:
             if name == "firmware_update" and self.executed[command_id]["status"] == "succeeded":
                 extra = [_out(t, b, None) for t, b in self.ota.start(params)]
         result = {"command_id": command_id, "kind": "result", **self.executed[command_id]}
+        if self.drop_replies > 0:
+            self.drop_replies -= 1
+            return extra
         return [receipt, _out(reply_to, result, corr), *extra]
 
     def _run(self, name: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -113,3 +113,31 @@ async def test_retries_are_bounded_and_survive_a_restart(pool: Pool, broker_url:
 
 async def _attempts(pool: Pool, cmd: str, n: int) -> bool:
     return int((await service.get(pool, cmd, None))["attempts"]) >= n
+
+
+async def test_resend_after_lost_reply_runs_once(pool: Pool, broker_url: str) -> None:
+    [dev] = await seed(pool, 1, prefix="flaky")
+    agent = DeviceAgent(dev, drop_replies=2)
+    async with running_services(pool, broker_url), running_device(broker_url, agent):
+        cmd = await _queue(pool, dev, "set_valve", params={"open": 10})
+        await eventually(lambda: _done(pool, cmd))
+    detail = await service.get(pool, cmd, None)
+    assert (detail["state"], detail["attempts"]) == ("SUCCEEDED", 3)
+    assert agent.executions == 1  # the same command id is not run again
+
+
+async def test_mqtt5_properties_are_set(pool: Pool, broker_url: str) -> None:
+    [dev] = await seed(pool, 1, prefix="props")
+    url = MqttUrl.parse(broker_url)
+    v5 = aiomqtt.ProtocolVersion.V5
+    async with aiomqtt.Client(url.host, url.port, protocol=v5) as spy:
+        await spy.subscribe(f"devices/{dev}/commands/+", qos=1)
+        async with running_services(pool, broker_url), running_device(broker_url, DeviceAgent(dev)):
+            soon = datetime.now(UTC) + timedelta(seconds=120)
+            cmd = await _queue(pool, dev, "ping", expires_at=soon)
+            message = await asyncio.wait_for(anext(aiter(spy.messages)), 15)
+    props = message.properties
+    assert props is not None and message.qos == 1
+    assert getattr(props, "CorrelationData", None) == cmd.encode()
+    assert getattr(props, "ResponseTopic", None) == f"devices/{dev}/replies/{cmd}"
+    assert 100 <= getattr(props, "MessageExpiryInterval", 0) <= 120
