@@ -8,12 +8,15 @@ present (Response Topic, Correlation Data); a 3.1.1 device works from the topic 
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from fleet.signing import load_public
 from fleet.topics import command_id_of, device_subscriptions, reply_topic
 from simulators.ota_agent import Ota
 
@@ -144,6 +147,22 @@ class DeviceAgent:
         reported = {**self.settings, "firmware_version": self.version}
         body = {"version": self.twin_version, "reported": reported}
         return [_out(f"devices/{self.device_id}/twin/reported", body, None)]
+
+
+def agent_factory(
+    public_pem: bytes | None = None, fail_share: float = 0.0, seed: int = 1
+) -> Callable[[str], DeviceAgent]:
+    """Agents for a simulated fleet: each holds the provider's public key; a fixed share of
+    devices (chosen by device id and seed, so the same devices every run) fails its install."""
+    if not 0.0 <= fail_share <= 1.0:
+        raise ValueError("fail_share is a fraction 0..1")
+    public = load_public(public_pem) if public_pem else None
+
+    def make(device_id: str) -> DeviceAgent:
+        draw = random.Random(f"{seed}:{device_id}:install").random()
+        return DeviceAgent(device_id, public_key=public, fails_install=draw < fail_share)
+
+    return make
 
 
 def _out(topic: str, body: dict[str, Any], corr: bytes | None) -> Outgoing:

@@ -119,6 +119,7 @@ async def run_realtime(
     on_labels: Callable[[list[Fault]], None] | None = None,
     client_options: dict[str, Any] | None = None,
     start_ms: int | None = None,
+    agents: Callable[[str], DeviceAgent] | None = None,
 ) -> RealtimeResult:
     """Run every device of the fleet live until stop is set."""
     url = mqtt_url if isinstance(mqtt_url, MqttUrl) else MqttUrl.parse(mqtt_url)
@@ -127,7 +128,7 @@ async def run_realtime(
     streams = [DeviceStream(d, now, planner) for d in fleet.devices]
     clients = [
         DeviceClient(
-            d.id, url, (passwords or {}).get(d.id), agent=DeviceAgent(d.id),
+            d.id, url, (passwords or {}).get(d.id), agent=(agents or DeviceAgent)(d.id),
             **(client_options or {}),
         )
         for d in fleet.devices
