@@ -58,6 +58,18 @@ class FleetRuntime:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until stop is set, reconnecting with backoff."""
+        async with self.pool.acquire() as listen:
+            # A command queued by the API or a campaign wakes the loop at once (NOTIFY).
+            await listen.add_listener("servitize_fleet", self._poke)
+            try:
+                await self._run(stop)
+            finally:
+                await listen.remove_listener("servitize_fleet", self._poke)
+
+    def _poke(self, *_: object) -> None:
+        self.wake.set()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
             task = asyncio.create_task(self._session(stop))

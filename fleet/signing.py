@@ -42,9 +42,17 @@ def public_pem(key: Ed25519PrivateKey) -> bytes:
 
 def load_private(path: Path) -> Ed25519PrivateKey:
     """A signing key from a PEM file; ValueError when it is not an Ed25519 key."""
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        return load_private_pem(path.read_bytes())
+    except ValueError:
+        raise ValueError(f"{path} is not an Ed25519 private key") from None
+
+
+def load_private_pem(pem: bytes) -> Ed25519PrivateKey:
+    """A signing key from PEM bytes; ValueError when it is not an Ed25519 key."""
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
+        raise ValueError("not an Ed25519 private key")
     return key
 
 
