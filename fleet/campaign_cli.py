@@ -11,10 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleet import campaign_service, package_service, signing
-from fleet.output import print_json
+from fleet.output import run_and_print
 from fleet.schemas import CampaignIn
-from fleet.service import Conflict, NotFound
-from servitize import startup
+from servitize.db import Pool
 from servitize.settings import get_settings
 
 
@@ -74,20 +73,11 @@ async def _upload(args: argparse.Namespace) -> int:
         raise SystemExit(
             "servitize: set SERVITIZE_FLEET_SIGNING_KEY (see `servitize fleet keygen`)"
         )
-    content = args.file.read_bytes()
-    pool = await startup.service_pool("fleet upload", max_size=1)
-    try:
-        print_json(await package_service.upload(
-            pool, args.device_type_id, args.version, content,
-            key=signing.load_private(settings.fleet_signing_key),
-            max_bytes=settings.fleet_max_package_bytes, actor="cli",
-            from_versions=args.from_version,
-        ))  # fmt: skip
-    except (NotFound, Conflict, ValueError) as exc:
-        raise SystemExit(f"servitize: {exc}") from None
-    finally:
-        await pool.close()
-    return 0
+    content, key = args.file.read_bytes(), signing.load_private(settings.fleet_signing_key)
+    return await run_and_print("fleet upload", lambda pool: package_service.upload(
+        pool, args.device_type_id, args.version, content, key=key,
+        max_bytes=settings.fleet_max_package_bytes, actor="cli", from_versions=args.from_version,
+    ))  # fmt: skip
 
 
 async def _campaign(args: argparse.Namespace) -> int:
@@ -103,14 +93,9 @@ async def _campaign(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SystemExit(f"servitize: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    pool = await startup.service_pool("fleet campaign", max_size=2)
-    try:
-        print_json(await campaign_service.create(pool, spec, "cli"))
-    except (NotFound, Conflict, ValueError) as exc:
-        raise SystemExit(f"servitize: {exc}") from None
-    finally:
-        await pool.close()
-    return 0
+    return await run_and_print(
+        "fleet campaign", lambda pool: campaign_service.create(pool, spec, "cli")
+    )
 
 
 def _window(text: str | None) -> dict[str, Any]:
@@ -124,15 +109,11 @@ def _window(text: str | None) -> dict[str, Any]:
 
 
 async def _status(args: argparse.Namespace) -> int:
-    pool = await startup.service_pool("fleet campaign", max_size=2)
-    try:
+    async def act(pool: Pool) -> dict[str, Any]:
         if args.action is None:
             c = await campaign_service.get(pool, args.campaign_id, None)
         else:
             c = await campaign_service.control(pool, args.campaign_id, args.action, None, "cli")
-        print_json({k: v for k, v in c.items() if k != "updates"})
-    except (NotFound, Conflict) as exc:
-        raise SystemExit(f"servitize: {exc}") from None
-    finally:
-        await pool.close()
-    return 0
+        return {k: v for k, v in c.items() if k != "updates"}
+
+    return await run_and_print("fleet campaign", act)

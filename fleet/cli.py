@@ -11,11 +11,12 @@ from typing import Any
 from fleet import campaign_cli, service, twin_service
 from fleet.download import download_secret
 from fleet.models import NewCommand, RetryPolicy, Transfer
-from fleet.output import print_json
+from fleet.output import run_and_print
 from fleet.runtime import FleetConfig, FleetRuntime
 from ingest.cli import stop_on_signals
 from registry import queries
 from servitize import db, startup
+from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
 from servitize.settings import get_settings
 
@@ -87,41 +88,25 @@ async def _send(args: argparse.Namespace) -> int:
     cmd = NewCommand(
         device_id=args.device_id, name=args.name, params=params_of(args.params), expires_at=expires
     )
-    pool = await startup.service_pool("fleet send", max_size=1)
-    try:
+
+    async def send(pool: Pool) -> dict[str, Any]:
         device = await queries.get_one(pool, "devices", cmd.device_id)
         if device is None:
-            raise SystemExit(f"servitize: device {cmd.device_id} not found")
-        print_json(await service.queue(pool, cmd, device["tenant_id"], "cli"))
-    finally:
-        await pool.close()
-    return 0
+            raise service.NotFound(f"device {cmd.device_id} not found")
+        return await service.queue(pool, cmd, device["tenant_id"], "cli")
+
+    return await run_and_print("fleet send", send)
 
 
 async def _show(args: argparse.Namespace) -> int:
-    pool = await startup.service_pool("fleet command", max_size=1)
-    try:
-        print_json(await service.get(pool, args.command_id, None))
-    except service.NotFound as exc:
-        raise SystemExit(f"servitize: {exc}") from None
-    finally:
-        await pool.close()
-    return 0
+    return await run_and_print("fleet command", lambda p: service.get(p, args.command_id, None))
 
 
 async def _twin(args: argparse.Namespace) -> int:
-    pool = await startup.service_pool("fleet twin", max_size=1)
-    try:
-        if args.set is None:
-            print_json(await twin_service.get(pool, args.device_id, None))
-        else:
-            patch = params_of(args.set)
-            twin = await twin_service.update_desired(
-                pool, args.device_id, None, patch, args.if_match, "cli"
-            )
-            print_json(twin)
-    except (service.NotFound, ValueError) as exc:
-        raise SystemExit(f"servitize: {exc}") from None
-    finally:
-        await pool.close()
-    return 0
+    if args.set is None:
+        return await run_and_print(
+            "fleet twin", lambda p: twin_service.get(p, args.device_id, None)
+        )
+    patch = params_of(args.set)
+    return await run_and_print("fleet twin", lambda p: twin_service.update_desired(
+        p, args.device_id, None, patch, args.if_match, "cli"))  # fmt: skip

@@ -128,6 +128,8 @@ class FleetRuntime:
                 await handler(parsed, payload, self.clock())
         except ValueError as exc:
             log.warning("fleet: dropped message on %s: %s", topic, exc)
+        except Exception:  # a database hiccup must not end the session; the device resends
+            log.exception("fleet: failed to handle a message on %s", topic)
 
     async def _tick(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

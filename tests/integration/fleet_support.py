@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -32,11 +32,20 @@ async def running_fleet(
     runtime = FleetRuntime(pool, config)
     for name, value in overrides.items():
         setattr(runtime, name, value)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runtime.run(stop))
-    await asyncio.wait_for(runtime.connected.wait(), 10)
-    try:
+    async with _running(runtime.run, runtime.connected):
         yield runtime
+
+
+@asynccontextmanager
+async def _running(
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, object]], ready: asyncio.Event
+) -> AsyncIterator[None]:
+    """Run `run(stop)` until the block ends, once `ready` is set."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(stop))
+    await asyncio.wait_for(ready.wait(), 10)
+    try:
+        yield
     finally:
         stop.set()
         await asyncio.wait_for(task, 20)
@@ -65,14 +74,8 @@ async def running_device(
     """A simulated device connected for the duration of the block."""
     ident = agent.device_id if agent is not None else device_id
     client = DeviceClient(ident, MqttUrl.parse(broker_url), agent=agent, mqtt5=mqtt5)
-    stop = asyncio.Event()
-    task = asyncio.create_task(client.run(stop))
-    await asyncio.wait_for(client.connected.wait(), 10)
-    try:
+    async with _running(client.run, client.connected):
         yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
 
 
 async def states(pool: Pool, *command_ids: str) -> list[str]:
