@@ -73,7 +73,10 @@ async def _upload(args: argparse.Namespace) -> int:
         raise SystemExit(
             "servitize: set SERVITIZE_FLEET_SIGNING_KEY (see `servitize fleet keygen`)"
         )
-    content, key = args.file.read_bytes(), signing.load_private(settings.fleet_signing_key)
+    try:
+        content, key = args.file.read_bytes(), signing.load_private(settings.fleet_signing_key)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"servitize: {exc}") from None
     return await run_and_print("fleet upload", lambda pool: package_service.upload(
         pool, args.device_type_id, args.version, content, key=key,
         max_bytes=settings.fleet_max_package_bytes, actor="cli", from_versions=args.from_version,

@@ -45,10 +45,14 @@ async def upload_package(
         # A server-side set-up gap, but not a server fault (no 5xx): the upload cannot be done
         # until the provider configures its signing key.
         raise Problem(409, "Conflict", "no signing key: SERVITIZE_FLEET_SIGNING_KEY is not set")
+    try:
+        key = load_private(settings.fleet_signing_key)
+    except (OSError, ValueError) as exc:
+        raise Problem(409, "Conflict", f"the signing key cannot be used: {exc}") from None
     content = await request.body()
     return await call(
         package_service.upload(
-            pool, device_type_id, version, content, key=load_private(settings.fleet_signing_key),
+            pool, device_type_id, version, content, key=key,
             max_bytes=settings.fleet_max_package_bytes, actor=f"key:{who.key_id}",
             from_versions=from_version,
         )

@@ -22,6 +22,7 @@ from registry import queries
 from servitize.db import Connection, Pool, transaction
 
 U = UpdateState
+HELD = "held: critical alert"
 Filter = Callable[[list[str]], Awaitable[set[str]]]
 
 
@@ -94,8 +95,7 @@ async def _start(
     queued = await repo.startable(conn, c["id"], c["stage"])
     if n <= 0 or not queued:
         return 0
-    ids = [u["device_id"] for u in queued]
-    online, blocked = await reachable(ids), await held(ids)
+    online = await reachable([u["device_id"] for u in queued])
     package = await package_service.get(pool, c["package_id"])
     zones: dict[str, str] = {}
     started = 0
@@ -104,8 +104,10 @@ async def _start(
             continue
         if not in_window(now, await _zone(pool, zones, u["tenant_id"]), *_window(c)):
             continue
-        if u["device_id"] in blocked:
-            await repo.set_update(conn, c["id"], u["device_id"], reason="held: critical alert")
+        # Asked only for devices about to start: a held one is asked again next tick.
+        if await held([u["device_id"]]):
+            if u["reason"] != HELD:
+                await repo.set_update(conn, c["id"], u["device_id"], reason=HELD)
             continue
         await _notify(conn, c, u, package, how, now)
         await _set(conn, u, U.NOTIFIED, "fleet", started_at=now, reason=None,

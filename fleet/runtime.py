@@ -66,8 +66,9 @@ class FleetRuntime:
             finally:
                 await listen.remove_listener("servitize_fleet", self._poke)
 
-    def _poke(self, *_: object) -> None:
-        self.wake.set()
+    def _poke(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if str(payload).startswith("command:QUEUED:"):  # our own transitions need no wake-up
+            self.wake.set()
 
     async def _run(self, stop: asyncio.Event) -> None:
         backoff = 0.5

@@ -49,7 +49,7 @@ CREATE INDEX fleet_events_subject_idx ON fleet_events (subject, subject_id, id);
 
 CREATE FUNCTION fleet_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('servitize_fleet', NEW.subject || ':' || NEW.subject_id);
+    PERFORM pg_notify('servitize_fleet', NEW.subject || ':' || NEW.to_state || ':' || NEW.subject_id);
     RETURN NULL;
 END $$;
 CREATE TRIGGER fleet_events_notify AFTER INSERT ON fleet_events
