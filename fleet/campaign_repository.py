@@ -11,18 +11,6 @@ _FINISHED = "('UPDATED', 'FAILED', 'ROLLED_BACK', 'CANCELED')"
 _FAILED = "('FAILED', 'ROLLED_BACK')"
 
 
-async def targets(conn: Connection, c: dict[str, Any], device_type_id: str) -> list[Any]:
-    """Enabled devices of the type matching the filters, with their reported version."""
-    return await conn.fetch(
-        """SELECT d.id, d.tenant_id, t.reported ->> 'firmware_version' AS version
-           FROM devices d LEFT JOIN fleet_twins t ON t.device_id = d.id
-           WHERE d.enabled AND d.device_type_id = $1
-             AND ($2::text IS NULL OR d.tenant_id = $2) AND ($3::text IS NULL OR d.site_id = $3)
-           ORDER BY d.id""",
-        device_type_id, c["tenant_id"], c["site_id"],
-    )  # fmt: skip
-
-
 async def insert(conn: Connection, c: dict[str, Any]) -> Any:
     """A new RUNNING campaign."""
     cols = list(c)

@@ -7,8 +7,10 @@ from typing import Any
 from fleet import campaign_repository as repo
 from fleet import package_service
 from fleet import repository as audit
+from fleet import twin_repository as twins
 from fleet.rollout import Plan
 from fleet.service import Conflict, NotFound
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 PLAN_FIELDS = ("canary", "success_pct", "abort_failure_pct", "min_finished", "rate_per_min")
@@ -26,7 +28,7 @@ async def create(pool: Pool, spec: dict[str, Any], actor: str) -> dict[str, Any]
     async with transaction(pool) as conn:
         if await repo.get(conn, spec["id"]) is not None:
             raise Conflict(f"campaign {spec['id']} already exists")
-        devices = [d for d in await repo.targets(conn, spec, package["device_type_id"])
+        devices = [d for d in await campaign_targets(conn, spec, package["device_type_id"])
                    if eligible(d["version"], spec.get("from_version"), package)]  # fmt: skip
         if not devices:
             raise ValueError("no device matches the campaign's target")
@@ -38,6 +40,21 @@ async def create(pool: Pool, spec: dict[str, Any], actor: str) -> dict[str, Any]
         )  # fmt: skip
         await audit.insert_event(conn, "campaign", row, None, "RUNNING", actor)
     return await get(pool, spec["id"], None)
+
+
+async def campaign_targets(
+    conn: Connection, c: dict[str, Any], device_type: str
+) -> list[dict[str, Any]]:
+    """Enabled devices of the type matching the tenant and site filters, in id order, with
+    the firmware version they last reported (registry for the devices, twins for versions)."""
+    placed = sorted(
+        p for p in await registry.device_placements(conn, None)
+        if p[3] == device_type and c["tenant_id"] in (None, p[1]) and c["site_id"] in (None, p[2])
+    )  # fmt: skip
+    enabled = set(await registry.registered(conn, [p[0] for p in placed], enabled_only=True))
+    versions = await twins.versions_of(conn, sorted(enabled), "firmware_version")
+    return [{"id": p[0], "tenant_id": p[1], "version": versions.get(p[0])}
+            for p in placed if p[0] in enabled]  # fmt: skip
 
 
 def eligible(version: str | None, wanted: str | None, package: dict[str, Any]) -> bool:

@@ -14,7 +14,6 @@ from fleet.models import NewCommand, RetryPolicy, Transfer
 from fleet.output import run_and_print
 from fleet.runtime import FleetConfig, FleetRuntime
 from ingest.cli import stop_on_signals
-from registry import queries
 from servitize import db, startup
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
@@ -90,10 +89,10 @@ async def _send(args: argparse.Namespace) -> int:
     )
 
     async def send(pool: Pool) -> dict[str, Any]:
-        device = await queries.get_one(pool, "devices", cmd.device_id)
-        if device is None:
+        tenant = await service.device_tenant(pool, cmd.device_id)
+        if tenant is None:
             raise service.NotFound(f"device {cmd.device_id} not found")
-        return await service.queue(pool, cmd, device["tenant_id"], "cli")
+        return await service.queue(pool, cmd, tenant, "cli")
 
     return await run_and_print("fleet send", send)
 

@@ -1,12 +1,12 @@
 """Safety holds: devices that must not be updated now (an active critical alert).
 
-Alerts are read through the alerts service (analytics.service; its module path may move).
+Alerts are read through the alerts service (analytics.alerts.service).
 """
 
 from __future__ import annotations
 
-from analytics import service as alerts
-from analytics.models import AlertFilter
+from analytics.alerts import service as alerts
+from analytics.alerts.models import AlertFilter
 from servitize.db import Pool
 
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fleet import package_repository as repo
 from fleet.service import Conflict, NotFound
 from fleet.signing import sha256_hex, sign
-from registry import queries
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.+-]{0,31}$")
@@ -38,8 +38,9 @@ async def upload(
         raise ValueError(f"the package is {len(content)} bytes, over the {max_bytes} limit")
     if not _VERSION.match(version):
         raise ValueError(f"invalid version {version!r}")
-    if await queries.get_one(pool, "device_types", device_type_id) is None:
-        raise NotFound(f"device type {device_type_id} not found")
+    async with pool.acquire() as conn:
+        if device_type_id not in await registry.reporting_intervals(conn):
+            raise NotFound(f"device type {device_type_id} not found")
     digest, pid = sha256_hex(content), package_id(device_type_id, version)
     values = {
         "id": pid, "device_type_id": device_type_id,

@@ -14,11 +14,17 @@ from typing import Any
 
 from fleet import campaign_repository as repo
 from fleet import package_service, service, tokens
-from fleet.campaign_service import audit_update, eligible, move_campaign, plan_of
+from fleet.campaign_service import (
+    audit_update,
+    campaign_targets,
+    eligible,
+    move_campaign,
+    plan_of,
+)
 from fleet.models import NewCommand, Transfer
 from fleet.rollout import Action, Decision, Progress, decide, in_window
 from fleet.states import TransitionError, UpdateState, check_update
-from registry import queries
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 U = UpdateState
@@ -63,7 +69,7 @@ async def _join_newcomers(conn: Connection, pool: Pool, c: Any) -> None:
     """A continuous campaign takes devices that joined the target since, into its last wave."""
     package = await package_service.get(pool, c["package_id"])
     known = {u["device_id"] for u in await repo.updates(conn, c["id"], None)}
-    targets = await repo.targets(conn, dict(c), package["device_type_id"])
+    targets = await campaign_targets(conn, dict(c), package["device_type_id"])
     new = [
         d for d in targets
         if d["id"] not in known and eligible(d["version"], c["from_version"], package)
@@ -122,8 +128,9 @@ def _window(c: Any) -> tuple[Any, Any]:
 
 async def _zone(pool: Pool, cache: dict[str, str], tenant_id: str) -> str:
     if tenant_id not in cache:
-        tenant = await queries.get_one(pool, "tenants", tenant_id)
-        cache[tenant_id] = tenant["timezone"] if tenant else "UTC"
+        async with pool.acquire() as conn:
+            zones = await registry.tenant_timezones(conn, [tenant_id])
+        cache[tenant_id] = zones.get(tenant_id, "UTC")
     return cache[tenant_id]
 
 

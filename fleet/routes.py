@@ -24,7 +24,6 @@ from fleet.schemas import (
     TwinOut,
     TwinPatch,
 )
-from registry import queries
 from servitize.db import Pool
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
@@ -39,10 +38,10 @@ PRECONDITION: p.Responses = {412: p._doc("If-Match is not the current version")}
 
 async def device_tenant(pool: Pool, who: Principal, device_id: str) -> str:
     """The tenant of a device the caller may see; 404 otherwise."""
-    row = await queries.get_one(pool, "devices", device_id)
-    if row is None or not who.can_see(row["tenant_id"]):
+    tenant = await service.device_tenant(pool, device_id)
+    if tenant is None or not who.can_see(tenant):
         raise Problem(404, "Not Found", f"device {device_id} not found")
-    return str(row["tenant_id"])
+    return tenant
 
 
 def actor(who: Principal) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from fleet import repository as repo
 from fleet.models import Command, NewCommand, Reply, RetryPolicy
 from fleet.states import COMMAND_TRANSITIONS, CommandState, check_command, retry_delay_s
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 C = CommandState
@@ -163,3 +164,10 @@ async def events_after(
     """Fleet transitions after an event id (a tenant sees its own), for SSE and polling."""
     async with pool.acquire() as conn:
         return [dict(r) for r in await repo.events_after(conn, last_id, tenant_id, limit)]
+
+
+async def device_tenant(pool: Pool, device_id: str) -> str | None:
+    """The tenant of a registered device (None: no such device), from the registry."""
+    async with pool.acquire() as conn:
+        found = await registry.device_placements(conn, [device_id])
+    return found[0][1] if found else None

@@ -7,13 +7,16 @@ from typing import Any
 from servitize.db import Connection
 
 
-async def get(conn: Connection, device_id: str, *, lock: bool = False) -> Any:
-    """A device's twin row, created empty on first use; None when the device is unknown."""
+async def create(conn: Connection, device_id: str, tenant_id: str) -> None:
+    """An empty twin for a device (no-op when it exists)."""
     await conn.execute(
-        """INSERT INTO fleet_twins (device_id, tenant_id)
-           SELECT id, tenant_id FROM devices WHERE id = $1 ON CONFLICT DO NOTHING""",
-        device_id,
-    )
+        "INSERT INTO fleet_twins (device_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        device_id, tenant_id,
+    )  # fmt: skip
+
+
+async def get(conn: Connection, device_id: str, *, lock: bool = False) -> Any:
+    """A device's twin row (None: none yet)."""
     sql = "SELECT * FROM fleet_twins WHERE device_id = $1" + (" FOR UPDATE" if lock else "")
     return await conn.fetchrow(sql, device_id)
 

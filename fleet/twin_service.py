@@ -11,6 +11,7 @@ from fleet import twin_repository as repo
 from fleet.service import NotFound
 from fleet.topics import delta_topic
 from fleet.twin import check_if_match, check_report, delta, merge
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 Publish = Callable[[str, bytes], Awaitable[None]]
@@ -25,6 +26,11 @@ def view(row: Any) -> dict[str, Any]:
 
 async def _visible(conn: Any, device_id: str, tenant_id: str | None, lock: bool = False) -> Any:
     row = await repo.get(conn, device_id, lock=lock)
+    if row is None:  # created empty on first use, for a registered device
+        placed = await registry.device_placements(conn, [device_id])
+        if placed:
+            await repo.create(conn, device_id, placed[0][1])
+            row = await repo.get(conn, device_id, lock=lock)
     if row is None or (tenant_id is not None and row["tenant_id"] != tenant_id):
         raise NotFound(f"device {device_id} not found")
     return row
