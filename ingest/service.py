@@ -182,6 +182,11 @@ class IngestService:
         """Database retries so far (all writers)."""
         return sum(w.retries for w in self.writers)
 
+    @property
+    def isolated_batches(self) -> int:
+        """Batches stored message by message after the database refused them whole."""
+        return sum(w.isolated for w in self.writers)
+
     async def _write_loop(self, writer: BatchWriter) -> None:
         while (batch := await self._queue.get()) is not None:
             committed = await writer.commit(batch)
