@@ -44,6 +44,8 @@ async def running_ingest(
         mqtt=MqttUrl.parse(broker_url),
         client_id=f"test-{tag}",
         group=f"g{tag}" if services.shared_subscriptions() else "",
+        # These tests restart ingest, never the broker (test_ingest_broker_restart.py does).
+        allow_mosquitto_share=True,
         batch_max_delay_s=0.05,
     )
     service = IngestService(pool, replace(config, **overrides))  # type: ignore[arg-type]
@@ -107,6 +109,7 @@ def spawn_ingest(
         SERVITIZE_DATABASE_URL=db_url,
         SERVITIZE_MQTT_URL=broker_url,
         SERVITIZE_INGEST_BATCH_MAX_DELAY_MS="50",
+        SERVITIZE_INGEST_ALLOW_MOSQUITTO_SHARE="true",
         **extra_env,
     )
     return subprocess.Popen(

@@ -1,0 +1,55 @@
+"""Ingest's broker session: reconnect pacing, and whether a shared group is safe on this broker."""
+
+from __future__ import annotations
+
+# Mosquitto publishes its name and version here (retained) to whoever may read it.
+VERSION_TOPIC = "$SYS/broker/version"
+# How long to wait for that answer before assuming another broker.
+VERSION_WAIT_S = 2.0
+
+
+class Backoff:
+    """Reconnect at once after losing the broker, then wait longer while it stays away."""
+
+    def __init__(self, first_s: float = 0.25, max_s: float = 5.0) -> None:
+        self.first_s, self.max_s = first_s, max_s
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """The pause before the next attempt: 0, then first_s doubling up to max_s."""
+        self.failures += 1
+        if self.failures == 1:
+            return 0.0
+        return float(min(self.first_s * 2 ** (self.failures - 2), self.max_s))
+
+    def reset(self) -> None:
+        """A connection succeeded (connected and subscribed): the next loss retries at once."""
+        self.failures = 0
+
+
+class UnsafeBrokerError(Exception):
+    """The broker would lose acknowledged messages with this configuration."""
+
+
+def shared_group_risk(group: str, broker_version: str | None) -> str | None:
+    """Why a $share group on this broker can lose messages on a broker restart, or None."""
+    if not group:
+        return None  # a plain persistent subscription is restored from the broker's file
+    if broker_version is None:
+        return (
+            f"shared group {group!r}: the broker did not say what it is ({VERSION_TOPIC}); "
+            "make sure it restores shared subscriptions of persistent sessions after a restart"
+        )
+    if broker_version.lower().startswith("mosquitto"):
+        return (
+            f"shared group {group!r} on {broker_version}: Mosquitto does not restore a "
+            "persistent session's $share subscription after a restart, so messages published "
+            "before ingest re-subscribes are lost. Run one ingest with SERVITIZE_INGEST_GROUP='' "
+            "or use a broker whose shared subscriptions survive restarts (docs/ingest.md)"
+        )
+    return None
+
+
+def is_mosquitto(broker_version: str | None) -> bool:
+    """Whether the broker named itself Mosquitto."""
+    return broker_version is not None and broker_version.lower().startswith("mosquitto")
