@@ -53,3 +53,22 @@ def shared_group_risk(group: str, broker_version: str | None) -> str | None:
 def is_mosquitto(broker_version: str | None) -> bool:
     """Whether the broker named itself Mosquitto."""
     return broker_version is not None and broker_version.lower().startswith("mosquitto")
+
+
+def doctor_check(group: str, allow_mosquitto_share: bool) -> tuple[str, bool, str]:
+    """`servitize doctor`'s row: does ingest's subscription survive a broker restart?"""
+    if not group:
+        return ("ingest group", True, "'' (plain persistent subscription, survives restarts)")
+    if allow_mosquitto_share:
+        return (
+            "ingest group",
+            False,
+            f"$share group {group!r} allowed on Mosquitto (SERVITIZE_INGEST_ALLOW_MOSQUITTO_SHARE):"
+            " a broker restart loses messages published before ingest re-subscribes",
+        )
+    return (
+        "ingest group",
+        True,
+        f"$share group {group!r}: refused by ingest on Mosquitto; on another broker make sure "
+        "shared subscriptions of persistent sessions survive its restart",
+    )
