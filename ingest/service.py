@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiomqtt
 
+from ingest import read_repository, repository
 from ingest.batch import Batch, Delivery
 from ingest.counters import Counters
 from ingest.models import Parsed
@@ -21,6 +22,7 @@ from ingest.session import (
     VERSION_WAIT_S,
     Backoff,
     UnsafeBrokerError,
+    ingest_client_id,
     is_mosquitto,
     shared_group_risk,
 )
@@ -248,16 +250,17 @@ class IngestService:
                 client._client.ack(d.mid, d.qos)
 
 
-def ingest_client_id(configured: str | None, mqtt: MqttUrl) -> str:
-    """Ingest's client id: its MQTT username, so only who holds its password owns its session.
-
-    The deployed broker binds client ids to usernames (use_username_as_clientid), so another
-    id would be replaced by the username anyway; a mismatch is refused rather than hidden.
-    """
-    if mqtt.username and configured and configured != mqtt.username:
-        raise ConfigError(
-            f"SERVITIZE_INGEST_CLIENT_ID {configured!r} must equal the MQTT username "
-            f"{mqtt.username!r} (the broker binds client ids to usernames); give each ingest "
-            "process its own service user (deploy/README.md)"
-        )
-    return configured or mqtt.username or "servitize-ingest-1"
+# Reads for other domains, inside the caller's transaction (conn): analytics judges batches and
+# readings, billing meters usage and availability. They never query ingest's tables themselves.
+batches_after = read_repository.batches_after
+newest_batch_id = read_repository.newest_batch_id
+batch_readings = read_repository.batch_readings
+batch_events = read_repository.batch_events
+recent_readings = read_repository.recent_readings
+device_readings = read_repository.device_readings
+clean_readings = read_repository.clean_readings
+device_silence = read_repository.silence
+event_counts = read_repository.event_counts
+reading_counts = read_repository.reading_counts
+availability = read_repository.availability
+counter_totals = repository.counters

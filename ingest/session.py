@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from servitize.db import ConfigError
+from servitize.mqtturl import MqttUrl
+
 # Mosquitto publishes its name and version here (retained) to whoever may read it.
 VERSION_TOPIC = "$SYS/broker/version"
 # How long to wait for that answer before assuming another broker.
@@ -72,3 +75,18 @@ def doctor_check(group: str, allow_mosquitto_share: bool) -> tuple[str, bool, st
         f"$share group {group!r}: refused by ingest on Mosquitto; on another broker make sure "
         "shared subscriptions of persistent sessions survive its restart",
     )
+
+
+def ingest_client_id(configured: str | None, mqtt: MqttUrl) -> str:
+    """Ingest's client id: its MQTT username, so only who holds its password owns its session.
+
+    The deployed broker binds client ids to usernames (use_username_as_clientid), so another
+    id would be replaced by the username anyway; a mismatch is refused rather than hidden.
+    """
+    if mqtt.username and configured and configured != mqtt.username:
+        raise ConfigError(
+            f"SERVITIZE_INGEST_CLIENT_ID {configured!r} must equal the MQTT username "
+            f"{mqtt.username!r} (the broker binds client ids to usernames); give each ingest "
+            "process its own service user (deploy/README.md)"
+        )
+    return configured or mqtt.username or "servitize-ingest-1"

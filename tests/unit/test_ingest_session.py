@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.service import ingest_client_id
-from ingest.session import Backoff, is_mosquitto, shared_group_risk
+from ingest.session import Backoff, ingest_client_id, is_mosquitto, shared_group_risk
 from servitize.db import ConfigError
 from servitize.mqtturl import MqttUrl
 from servitize.settings import Settings
