@@ -93,6 +93,7 @@ class IngestService:
         self.reconnect_delays: list[float] = []  # what each lost connection waited
         self.broker_version: str | None = None
         self.fatal: str | None = None
+        self._share_checked = False
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -157,8 +158,9 @@ class IngestService:
     async def _consume_once(self) -> None:
         async with self._new_client() as client:
             self._client, self._generation = client, self._generation + 1
-            if self.config.group and self._generation == 1:
+            if self.config.group and not self._share_checked:
                 await self._check_shared_group(client)
+                self._share_checked = True
             for topic_filter in subscriptions(self.config.group):
                 await client.subscribe(topic_filter, qos=1)
             self.connected.set()
