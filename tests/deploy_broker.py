@@ -16,7 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,11 +101,15 @@ class DeployBroker:
         self.start()
 
 
-@asynccontextmanager
-async def shipped_ingest(pool: Pool, settings: Settings) -> AsyncIterator[IngestService]:
+def shipped_ingest(pool: Pool, settings: Settings) -> AbstractAsyncContextManager[IngestService]:
     """Ingest exactly as `servitize ingest` configures it from these settings."""
     assert settings.mqtt_url
-    service = IngestService(pool, IngestConfig.from_settings(settings, settings.mqtt_url))
+    return serving(IngestService(pool, IngestConfig.from_settings(settings, settings.mqtt_url)))
+
+
+@asynccontextmanager
+async def serving(service: IngestService) -> AsyncIterator[IngestService]:
+    """Run an IngestService in this event loop, connected, for the duration of the block."""
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     await asyncio.wait_for(service.connected.wait(), 10)

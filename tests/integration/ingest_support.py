@@ -21,6 +21,7 @@ from registry.models import Device, Tenant
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
 from tests import services
+from tests.deploy_broker import serving
 
 
 async def seed(pool: Pool, n: int = 3, prefix: str = "pump") -> list[str]:
@@ -49,14 +50,8 @@ async def running_ingest(
         batch_max_delay_s=0.05,
     )
     service = IngestService(pool, replace(config, **overrides))  # type: ignore[arg-type]
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(stop))
-    await asyncio.wait_for(service.connected.wait(), 10)
-    try:
+    async with serving(service):
         yield service
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
 
 
 # One base for the whole run, so the same i always means the same timestamp.
