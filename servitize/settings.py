@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
 
+    # Webhooks may reach only public addresses; on-premise receivers are listed here:
+    # comma-separated host names and CIDR networks (analytics/alerts/webhook_guard.py).
+    webhook_allow: str = ""
+
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000

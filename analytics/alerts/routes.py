@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import AwareDatetime
 from sse_starlette.sse import EventSourceResponse
 
 from analytics.alerts import service
@@ -27,10 +27,11 @@ from analytics.alerts.schemas import (
     WebhookIn,
     WebhookOut,
 )
-from api.deps import get_pool
+from api.deps import get_app_settings, get_pool
 from api.problems import Problem
 from api.security import Principal, require_role
 from servitize.db import Pool
+from servitize.settings import Settings
 
 router = APIRouter(tags=["alerts"])
 
@@ -41,6 +42,8 @@ AlertId = Annotated[int, Path(ge=1)]
 T = TypeVar("T")
 # How long a stream waits for a notification before looking anyway.
 STREAM_POLL_S = 5.0
+# Event ids are bigint: a larger one cannot name an event (and would overflow the query).
+MAX_EVENT_ID = 2**63 - 1
 
 
 async def _call(action: Awaitable[T]) -> T:
@@ -67,10 +70,10 @@ async def list_alerts(
     site_id: str | None = None,
     device_id: str | None = None,
     since: Annotated[
-        datetime | None, Query(description="evidence up to at least this time")
+        AwareDatetime | None, Query(description="evidence up to at least this time")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="evidence starting before this time")
+        AwareDatetime | None, Query(description="evidence starting before this time")
     ] = None,
     cursor: Annotated[
         int | None, Query(ge=1, description="next_cursor of the previous page")
@@ -102,7 +105,9 @@ async def stream(
     pool: PoolDep,
     who: Reader,
     last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="resume after this event id")
+    ] = None,
 ) -> EventSourceResponse:
     """Every alert change as an SSE event (id = event id; resume with Last-Event-ID)."""
     start = after if after is not None else _event_id(last_event_id)
@@ -113,9 +118,12 @@ def _event_id(header: str | None) -> int:
     if header is None:
         return 0
     try:
-        return max(int(header), 0)
+        value = max(int(header.strip()), 0)
     except ValueError:
-        raise Problem(400, "Bad Request", "Last-Event-ID must be an event id") from None
+        value = MAX_EVENT_ID + 1
+    if value > MAX_EVENT_ID:
+        raise Problem(400, "Bad Request", "Last-Event-ID must be an event id (0 .. 2^63-1)")
+    return value
 
 
 async def _events(
@@ -222,13 +230,19 @@ async def get_webhook(tenant_id: str, pool: PoolDep, who: Operator) -> dict[str,
 
 @router.put("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Set the webhook")
 async def put_webhook(
-    tenant_id: str, body: WebhookIn, pool: PoolDep, who: Operator
+    tenant_id: str,
+    body: WebhookIn,
+    pool: PoolDep,
+    who: Operator,
+    cfg: Annotated[Settings, Depends(get_app_settings)],
 ) -> dict[str, Any]:
-    """Create or replace a tenant's webhook (open, escalation and clear notifications)."""
+    """Create or replace a tenant's webhook (open, escalation and clear notifications). The
+    URL must reach a public address unless SERVITIZE_WEBHOOK_ALLOW lists it."""
     _own(who, tenant_id)
     settings = body.model_dump()
     settings["url"] = str(body.url)
-    return await _call(service.set_webhook(pool, tenant_id, settings))
+    policy = service.webhook_policy(cfg.webhook_allow)
+    return await _call(service.set_webhook(pool, tenant_id, settings, policy))
 
 
 def _own(who: Principal, tenant_id: str) -> None:

@@ -314,7 +314,7 @@ async def run_detector(
     quit_notifier = asyncio.Event()
     notifier = None
     if partition[0] == 0:
-        notifier = asyncio.create_task(run_notifier(pool, quit_notifier))
+        notifier = asyncio.create_task(run_notifier(pool, quit_notifier, alerts.webhook_policy()))
     async with pool.acquire() as listen:
 
         def poke(*_: object) -> None:
