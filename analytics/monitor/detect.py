@@ -22,6 +22,7 @@ from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
 from analytics.monitor import catalog, feed
+from analytics.monitor import repository as repo
 from analytics.monitor.modelstore import active_models
 from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
 from ingest import service as ingest
@@ -103,10 +104,7 @@ class Detector:
 
     async def _preload(self, conn: Connection) -> None:
         """Restore learnt limits, then replay recent readings judged before the checkpoint."""
-        saved = await conn.fetch(
-            "SELECT device_id, metric, limits FROM detector_series_state WHERE device_id = ANY($1)",
-            list(self.refs),
-        )
+        saved = await repo.series_limits(conn, list(self.refs))
         for r in saved:
             self.pipeline(r["device_id"]).restore_limits(r["metric"], r["limits"])
         keep = PRELOAD_READINGS
@@ -159,12 +157,7 @@ class Detector:
             for metric, limits in pipe.unsaved_limits()
         ]
         if rows:
-            await conn.executemany(
-                "INSERT INTO detector_series_state (device_id, metric, limits) "
-                "VALUES ($1, $2, $3) ON CONFLICT (device_id, metric) DO UPDATE SET "
-                "limits = EXCLUDED.limits, updated_at = now()",
-                rows,
-            )
+            await repo.save_series_limits(conn, rows)
 
     async def _refresh_registry(self, conn: Connection, batches: list[feed.Batch]) -> None:
         ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}
