@@ -198,7 +198,8 @@ class Detector:
         dev = self.refs[r["device_id"]]
         limit = self.offline_k * self.intervals.get(dev.device_type, 60)
         silent = r["silent"] is not None and r["silent"] > limit
-        down = r["online"] is False or silent
+        # a device that sent its Last Will and then telemetry is back (as device_presence says)
+        down = bool(r["will_stands"]) or silent
         was = self.offline.get(dev.id, False)
         if down == was:
             return None
@@ -206,7 +207,7 @@ class Detector:
         if down:
             why = (
                 "sent its Last Will (offline)"
-                if r["online"] is False
+                if r["will_stands"]
                 else f"silent for {r['silent']:.0f} s"
             )
             k = f"{self.offline_k:g} reporting intervals"
