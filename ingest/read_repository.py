@@ -127,8 +127,8 @@ async def silence(conn: Connection, devices: list[str]) -> list[asyncpg.Record]:
     reported and no message since), seconds silent, last reading and now (epoch)."""
     return await conn.fetch(
         "SELECT s.device_id, s.online, "
-        "(s.online IS FALSE AND (s.last_seen_at IS NULL "
-        "OR s.last_seen_at <= s.status_changed_at)) AS will_stands, "
+        "(s.online IS FALSE AND NOT coalesce(s.last_seen_at > s.status_changed_at, false)) "
+        "AS will_stands, "
         "extract(epoch FROM now() - s.last_seen_at)::float8 AS silent, "
         "extract(epoch FROM coalesce(s.last_reading_ts, s.last_seen_at, now()))::float8 "
         "AS last_t, "

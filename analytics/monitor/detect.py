@@ -19,10 +19,12 @@ from analytics.alerts import service as alerts
 from analytics.alerts.models import DeviceRef, Severity
 from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
-from analytics.detectors.tracker import Signal, Tracker
+from analytics.detectors.tracker import Tracker
 from analytics.detectors.univariate import DetectorConfig
-from analytics.monitor import catalog, feed
+from analytics.monitor import catalog, feed, lease
 from analytics.monitor import repository as repo
+from analytics.monitor.findings import clearing, fault_finding, opened
+from analytics.monitor.lease import Lease
 from analytics.monitor.modelstore import active_models
 from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
 from ingest import service as ingest
@@ -58,6 +60,8 @@ class Detector:
     models: dict[str, MultivariateModel] = field(default_factory=dict)
     cursor: feed.Cursor = field(init=False)
     alerts_written: int = 0
+    # the partition lease this process holds (run_detector always has one)
+    lease: Lease | None = None
 
     def __post_init__(self) -> None:
         i, n = self.partition
@@ -132,6 +136,7 @@ class Detector:
     async def step(self) -> int:
         """Judge the batches that arrived since the last step; returns how many."""
         async with transaction(self.pool) as conn:
+            await self._check_lease(conn)
             batches = await self.cursor.poll(conn)
             if not batches:
                 self.cursor.advance([])
@@ -148,6 +153,10 @@ class Detector:
             self.cursor.advance(batches)
             await self.cursor.save(conn)
         return len(batches)
+
+    async def _check_lease(self, conn: Connection) -> None:
+        if self.lease is not None:
+            await self.lease.check(conn)
 
     async def _save_limits(self, conn: Connection) -> None:
         """Persist limits learnt in this step (same transaction as the checkpoint)."""
@@ -184,6 +193,7 @@ class Detector:
     async def check_offline(self) -> int:
         """Raise or clear offline alerts from device_status; returns alert changes."""
         async with transaction(self.pool) as conn:
+            await self._check_lease(conn)
             enabled = await registry.registered(conn, list(self.refs), enabled_only=True)
             rows = await ingest.device_silence(conn, enabled)
             changes = 0
@@ -222,71 +232,7 @@ class Detector:
                 score=None,
                 sentence=f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})",
             )
-        return _clearing("offline", "offline", Severity.MAJOR, r["now_t"])
-
-
-FAULT_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "major": Severity.MAJOR,
-    "error": Severity.MAJOR,
-    "minor": Severity.WARNING,
-    "warning": Severity.WARNING,
-    "info": Severity.INFO,
-}
-
-
-def fault_finding(ev: Any) -> Finding | None:
-    """A device fault_code event opens `fault:<code>`; fault_cleared with the code clears it."""
-    code = ev["code"] or "unknown"
-    t = float(ev["t"])
-    if ev["type"] == "fault_code":
-        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), Severity.MAJOR)
-        attrs = ev["attrs"] or {}
-        msg = attrs.get("message") if isinstance(attrs, dict) else None
-        return Finding(
-            rule=f"fault:{code}",
-            detector="fault_code",
-            metric=None,
-            severity=sev,
-            signal=opened(t, sev),
-            value=None,
-            threshold=None,
-            score=None,
-            sentence=f"device reported fault code {code}" + (f": {msg}" if msg else ""),
-            evidence={"attrs": attrs},
-        )
-    if ev["type"] == "fault_cleared":
-        return _clearing(f"fault:{code}", "fault_code", Severity.INFO, t)
-    return None
-
-
-def opened(t: float, severity: Severity) -> Signal:
-    """An instant episode at device time t (an offline device, a fault code)."""
-    return Signal(
-        episodes=1,
-        first_ts=t,
-        last_ts=t,
-        severity=list(Severity).index(severity),
-        peak_index=0,
-        cleared_at=None,
-        active=True,
-        episode_start=t,
-    )
-
-
-def _clearing(rule: str, detector: str, severity: Severity, t: float) -> Finding:
-    """A finding that only clears its key at device time t."""
-    return Finding(
-        rule=rule,
-        detector=detector,
-        metric=None,
-        severity=severity,
-        signal=Signal.idle(active=False, cleared_at=t),
-        value=None,
-        threshold=None,
-        score=None,
-        sentence="",
-    )
+        return clearing("offline", "offline", Severity.MAJOR, r["now_t"])
 
 
 async def run_detector(
@@ -298,17 +244,34 @@ async def run_detector(
 ) -> None:
     """Run one detector partition until stop_event is set (LISTEN-driven, polling as backup).
 
+    The partition's lease is taken first: while another process holds it, this one waits
+    (see lease.py; a dead holder's partition is taken over within lease.TAKEOVER_S). A lost
+    lease stops the loop and the lease is taken again, state rebuilt from the checkpoint.
     `warmup_s` is how much device time each series is watched before its self-set limits are
     fixed (a week by default; a demo may pass minutes).
     """
-    det = Detector(pool, partition, warmup_s=warmup_s)
+    name = f"{partition[0]}/{partition[1]}"
+    while not stop_event.is_set():
+        async with lease.held(pool, name, stop_event) as mine:
+            if mine is None:
+                return
+            det = Detector(pool, partition, warmup_s=warmup_s, lease=mine)
+            try:
+                await _run_leased(det, stop_event)
+            except lease.LeaseLost as exc:
+                log.warning("%s; waiting to take it again", exc)
+
+
+async def _run_leased(det: Detector, stop_event: asyncio.Event) -> None:
     await det.start()
+    pool = det.pool
     wake = asyncio.Event()
     # One notifier per deployment is enough; partition 0 runs it (SKIP LOCKED makes more safe).
     quit_notifier = asyncio.Event()
     notifier = None
-    if partition[0] == 0:
-        notifier = asyncio.create_task(run_notifier(pool, quit_notifier, alerts.webhook_policy()))
+    if det.partition[0] == 0:
+        policy = alerts.webhook_policy()
+        notifier = asyncio.create_task(run_notifier(pool, quit_notifier, policy))
     async with pool.acquire() as listen:
 
         def poke(*_: object) -> None:
@@ -337,6 +300,8 @@ async def _loop(det: Detector, stop: asyncio.Event, wake: asyncio.Event) -> None
             if loop.time() - last_offline >= POLL_S or wake.is_set():
                 await det.check_offline()
                 last_offline = loop.time()
+        except lease.LeaseLost:
+            raise
         except Exception:  # keep running: the checkpoint makes the failed step retry
             log.exception("detector step failed; retrying")
             await asyncio.sleep(POLL_S)

@@ -168,9 +168,7 @@ async def test_bodies_refuse_unknown_fields_and_times_without_offset(
         assert (await c.put("/api/v1/tenants/acme/webhook", headers=op, json=hook)).is_success
 
 
-async def test_webhook_to_loopback_is_refused_unless_allow_listed(
-    pool: Pool, world: World
-) -> None:
+async def test_webhook_to_loopback_is_refused_unless_allow_listed(pool: Pool, world: World) -> None:
     op = world.headers("operator", "acme")
     hook = {"url": "http://127.0.0.1:8000/internal/x", "secret": "0123456789abcdef-secret"}
     async with client(pool) as c:
