@@ -26,16 +26,13 @@ from analytics.monitor import repository as repo
 from analytics.monitor.findings import clearing, fault_finding, opened
 from analytics.monitor.lease import Lease
 from analytics.monitor.modelstore import active_models
-from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
+from analytics.monitor.pipeline import DevicePipeline, Finding
 from ingest import service as ingest
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
 
-# A device is offline after 5 reporting intervals of silence: one or two lost messages are
-# normal on cellular links, five in a row are not.
-OFFLINE_K = 5.0
 POLL_S = 1.0
 # Readings per series replayed on start: enough for the rules' windows (a day of slope
 # readings) and the detectors' windows; learnt limits come from detector_series_state.
@@ -49,12 +46,14 @@ class Detector:
     pool: Pool
     partition: tuple[int, int] = (0, 1)
     config: DetectorConfig = field(default_factory=DetectorConfig)
-    offline_k: float = OFFLINE_K
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
     units: registry.Units = field(default_factory=dict)
     ranges: registry.Ranges = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
+    # per device type: its offline policy in seconds, and its rules, regime and relations
+    offline_after_s: dict[str, float] = field(default_factory=dict)
+    detections: dict[str, catalog.Detection] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
     models: dict[str, MultivariateModel] = field(default_factory=dict)
@@ -88,6 +87,9 @@ class Detector:
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
         self.units, self.ranges = await registry.metric_catalog(conn)
         self.intervals.update(await registry.reporting_intervals(conn))
+        self.offline_after_s = await registry.offline_after_s(conn)
+        specs = await registry.detection_specs(conn)
+        self.detections = {t: catalog.Detection.from_data(d) for t, d in specs.items()}
 
     def pipeline(self, device_id: str) -> DevicePipeline:
         """The pipeline of one device (created on first use)."""
@@ -103,6 +105,7 @@ class Detector:
                 warmup_s=self.warmup_s,
                 model=self.models.get(ref.device_type),
                 ranges=self.ranges.get(ref.device_type, {}),
+                detection=self.detections.get(ref.device_type, catalog.Detection()),
             )
         return self.pipelines[device_id]
 
@@ -129,8 +132,8 @@ class Detector:
             if r["rule"] == "offline":
                 self.offline[r["device_id"]] = r["active"]
             elif r["active"] and not r["rule"].startswith("fault:"):
-                trackers = self.pipeline(r["device_id"]).trackers
-                tracker = trackers.setdefault(r["rule"], Tracker(hold_for(r["rule"])))
+                pipe = self.pipeline(r["device_id"])
+                tracker = pipe.trackers.setdefault(r["rule"], Tracker(pipe.hold_for(r["rule"])))
                 tracker.active = True
 
     async def step(self) -> int:
@@ -206,7 +209,7 @@ class Detector:
 
     def _offline_finding(self, r: Any) -> Finding | None:
         dev = self.refs[r["device_id"]]
-        limit = self.offline_k * self.intervals.get(dev.device_type, 60)
+        limit = self.offline_after_s.get(dev.device_type, 300.0)
         silent = r["silent"] is not None and r["silent"] > limit
         # a device that sent its Last Will and then telemetry is back (as device_presence says)
         down = bool(r["will_stands"]) or silent
@@ -220,7 +223,7 @@ class Detector:
                 if r["will_stands"]
                 else f"silent for {r['silent']:.0f} s"
             )
-            k = f"{self.offline_k:g} reporting intervals"
+            k = f"{limit / self.intervals.get(dev.device_type, 60):g} reporting intervals"
             return Finding(
                 rule="offline",
                 detector="offline",
