@@ -16,13 +16,18 @@ Duration = Annotated[float, Field(ge=0, le=30 * 86400)]
 Limit = Annotated[float, Field(ge=-1e15, le=1e15)]
 
 
-class ThresholdRuleIn(BaseModel):
-    """Alert while `metric` `op` `limit` has held for `for_s` s; clears `hysteresis` inside."""
+class _Rule(BaseModel):
+    """What every rule has: a name (its alert key is `rule:<name>`) and the metric it judges."""
 
     model_config = _IN
-    kind: Literal["threshold"]
     name: Slug
     metric: MetricName
+
+
+class ThresholdRuleIn(_Rule):
+    """Alert while `metric` `op` `limit` has held for `for_s` s; clears `hysteresis` inside."""
+
+    kind: Literal["threshold"]
     op: Literal[">", "<"]
     limit: Limit
     for_s: Duration = 0.0
@@ -30,36 +35,27 @@ class ThresholdRuleIn(BaseModel):
     severity: Severity = "warning"
 
 
-class RateRuleIn(BaseModel):
+class RateRuleIn(_Rule):
     """Alert when `metric` changes faster than `max_per_min` per minute (over 5 minutes)."""
 
-    model_config = _IN
     kind: Literal["rate"]
-    name: Slug
-    metric: MetricName
     max_per_min: Annotated[float, Field(gt=0, le=1e15)]
     severity: Severity = "warning"
 
 
-class RiseRuleIn(BaseModel):
+class RiseRuleIn(_Rule):
     """Alert when `metric` rises more than `limit` above the `reference` metric."""
 
-    model_config = _IN
     kind: Literal["rise"]
-    name: Slug
-    metric: MetricName
     reference: MetricName
     limit: Annotated[float, Field(gt=0, le=1e15)]
     severity: Severity = "major"
 
 
-class SlopeRuleIn(BaseModel):
+class SlopeRuleIn(_Rule):
     """Four-level early warning on the movement rate of `metric` (mm/day reference speed)."""
 
-    model_config = _IN
     kind: Literal["slope"]
-    name: Slug
-    metric: MetricName
     v_ref_per_day: Annotated[float, Field(gt=0, le=1e6)]
     reference: MetricName | None = None
 

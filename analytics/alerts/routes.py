@@ -28,7 +28,7 @@ from analytics.alerts.schemas import (
     WebhookOut,
 )
 from api.deps import get_app_settings, get_pool
-from api.problems import Problem
+from api.problems import NOT_FOUND, Problem
 from api.security import Principal, require_role
 from servitize.db import Pool
 from servitize.settings import Settings
@@ -198,7 +198,11 @@ async def list_windows(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "/maintenance-windows", response_model=MaintenanceOut, status_code=201, summary="Add a window"
+    "/maintenance-windows",
+    response_model=MaintenanceOut,
+    status_code=201,
+    summary="Add a window",
+    responses=NOT_FOUND,  # a site or device in the body that is not the caller's
 )
 async def add_window(body: MaintenanceIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Alerts whose evidence starts inside the window are recorded as suppressed."""
