@@ -59,7 +59,8 @@ async def _detect(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"servitize detect: {exc}", file=sys.stderr)
         return 2
-    pool = await startup.service_pool("detect", max_size=4)
+    # lease session, LISTEN session, steps, notifier, and one to spare
+    pool = await startup.service_pool("detect", max_size=5)
     try:
         if args.replay:
             return await _replay(pool, args, part)

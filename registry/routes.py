@@ -180,6 +180,10 @@ def _type_out(dt: DeviceType) -> DeviceTypeOut:
         reporting_interval_s=dt.reporting_interval_s,
         description=dt.description,
         metrics=metrics,
+        offline_after_intervals=dt.offline_after_intervals,
+        rules=list(dt.detection.get("rules") or []),
+        regime=dt.detection.get("regime"),
+        relations=list(dt.detection.get("relations") or []),
     )
 
 
@@ -204,7 +208,15 @@ async def create_device_type(body: DeviceTypeIn, pool: PoolDep, who: Admin) -> A
     require_provider(who)
     try:
         metrics = tuple(queries.metric_spec(m.model_dump()) for m in body.metrics)
-        dt = DeviceType(body.id, body.name, body.reporting_interval_s, metrics, body.description)
+        dt = DeviceType(
+            body.id,
+            body.name,
+            body.reporting_interval_s,
+            metrics,
+            body.description,
+            body.offline_after_intervals,
+            body.detection().data(),
+        )
     except ValueError as exc:
         raise Problem(422, "Unprocessable Content", str(exc)) from exc
     if len({m.name for m in metrics}) != len(metrics):

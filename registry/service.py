@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry import credentials, repository
-from registry.catalog import BUILTIN_TYPES
+from registry.catalog import BUILTIN_TYPES, builtin_type
 from registry.models import (
     Device,
     DeviceInfo,
@@ -196,6 +196,26 @@ async def type_metric_names(conn: Connection, device_type: str) -> list[str]:
 async def reporting_intervals(conn: Connection) -> dict[str, int]:
     """Reporting interval in seconds per device type."""
     return await repository.reporting_intervals(conn)
+
+
+async def offline_after_s(conn: Connection) -> dict[str, float]:
+    """Per device type: seconds of silence after which a device is offline (and silent)."""
+    rows = await repository.type_policies(conn)
+    return {r["id"]: r["offline_after_intervals"] * r["reporting_interval_s"] for r in rows}
+
+
+async def detection_specs(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Per device type: its catalog rules, regime and relations as stored data."""
+    return {r["id"]: dict(r["detection"]) for r in await repository.type_policies(conn)}
+
+
+def builtin_detection(type_id: str) -> dict[str, Any]:
+    """The seeded detection data of a built-in type (none for another id): for tools that
+    judge built-in types without a database (evaluation, benchmarks, unit tests)."""
+    try:
+        return dict(builtin_type(type_id).detection)
+    except KeyError:
+        return {}
 
 
 async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:

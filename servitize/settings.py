@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
 
+    # Webhooks may reach only public addresses; on-premise receivers are listed here:
+    # comma-separated host names and CIDR networks (analytics/alerts/webhook_guard.py).
+    webhook_allow: str = ""
+
     # Fleet (commands, twins, packages, campaigns)
     fleet_client_id: str = "servitize-fleet-1"
     fleet_tick_s: float = Field(default=1.0, gt=0)

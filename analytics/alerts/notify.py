@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from analytics.alerts.webhook_guard import BlockedUrl, WebhookPolicy, guarded_client
 from servitize.db import Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ async def _send(client: httpx.AsyncClient, note: Any) -> str | None:
     url, body, headers = request_for(note, note)
     try:
         resp = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
+    except BlockedUrl as exc:
+        return f"blocked: {exc}"[:500]
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     if resp.status_code >= 300:
@@ -141,9 +144,11 @@ async def _record(conn: Any, note: Any, error: str | None) -> None:
     )
 
 
-async def run_notifier(pool: Pool, stop: asyncio.Event, poll_s: float = 1.0) -> None:
-    """Deliver notifications until stop is set."""
-    async with httpx.AsyncClient() as client:
+async def run_notifier(
+    pool: Pool, stop: asyncio.Event, policy: WebhookPolicy, poll_s: float = 1.0
+) -> None:
+    """Deliver notifications until stop is set, each connection checked by `policy`."""
+    async with guarded_client(policy) as client:
         while not stop.is_set():
             try:
                 while await deliver_due(pool, client):

@@ -4,10 +4,10 @@ windows and webhook settings. Mounted under /api/v1 by the API app."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import AwareDatetime
 from sse_starlette.sse import EventSourceResponse
 
 from analytics.alerts import service
@@ -25,10 +25,11 @@ from analytics.alerts.schemas import (
     WebhookOut,
 )
 from api import sse
-from api.deps import get_pool
-from api.problems import Problem
+from api.deps import get_app_settings, get_pool
+from api.problems import NOT_FOUND, Problem
 from api.security import Principal, require_role
 from servitize.db import Pool
+from servitize.settings import Settings
 
 router = APIRouter(tags=["alerts"])
 
@@ -63,10 +64,10 @@ async def list_alerts(
     site_id: str | None = None,
     device_id: str | None = None,
     since: Annotated[
-        datetime | None, Query(description="evidence up to at least this time")
+        AwareDatetime | None, Query(description="evidence up to at least this time")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="evidence starting before this time")
+        AwareDatetime | None, Query(description="evidence starting before this time")
     ] = None,
     cursor: Annotated[
         int | None, Query(ge=1, description="next_cursor of the previous page")
@@ -98,7 +99,9 @@ async def stream(
     pool: PoolDep,
     who: Reader,
     last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=sse.MAX_EVENT_ID, description="resume after this event id")
+    ] = None,
 ) -> EventSourceResponse:
     """Every alert change as an SSE event (id = event id; resume with Last-Event-ID)."""
 
@@ -159,7 +162,11 @@ async def list_windows(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "/maintenance-windows", response_model=MaintenanceOut, status_code=201, summary="Add a window"
+    "/maintenance-windows",
+    response_model=MaintenanceOut,
+    status_code=201,
+    summary="Add a window",
+    responses=NOT_FOUND,  # a site or device in the body that is not the caller's
 )
 async def add_window(body: MaintenanceIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Alerts whose evidence starts inside the window are recorded as suppressed."""
@@ -191,13 +198,19 @@ async def get_webhook(tenant_id: str, pool: PoolDep, who: Operator) -> dict[str,
 
 @router.put("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Set the webhook")
 async def put_webhook(
-    tenant_id: str, body: WebhookIn, pool: PoolDep, who: Operator
+    tenant_id: str,
+    body: WebhookIn,
+    pool: PoolDep,
+    who: Operator,
+    cfg: Annotated[Settings, Depends(get_app_settings)],
 ) -> dict[str, Any]:
-    """Create or replace a tenant's webhook (open, escalation and clear notifications)."""
+    """Create or replace a tenant's webhook (open, escalation and clear notifications). The
+    URL must reach a public address unless SERVITIZE_WEBHOOK_ALLOW lists it."""
     _own(who, tenant_id)
     settings = body.model_dump()
     settings["url"] = str(body.url)
-    return await _call(service.set_webhook(pool, tenant_id, settings))
+    policy = service.webhook_policy(cfg.webhook_allow)
+    return await _call(service.set_webhook(pool, tenant_id, settings, policy))
 
 
 def _own(who: Principal, tenant_id: str) -> None:

@@ -13,10 +13,12 @@ from typing import Any
 from analytics.alerts import repository as repo
 from analytics.alerts.lifecycle import public_alert
 from analytics.alerts.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
+from analytics.alerts.webhook_guard import WebhookPolicy, check_url
 from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
+from servitize.settings import get_settings
 
 __all__ = ["apply_findings", "public_alert"]
 
@@ -189,10 +191,13 @@ async def delete_maintenance(pool: Pool, window_id: int, tenant_id: str | None) 
         raise NotFound(f"maintenance window {window_id} not found")
 
 
-async def set_webhook(pool: Pool, tenant_id: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """Create or replace a tenant's webhook (url, secret, format json|dingtalk, min_severity)."""
-    if not str(settings.get("url", "")).startswith(("http://", "https://")):
-        raise ValueError("webhook url must be http(s)://")
+async def set_webhook(
+    pool: Pool, tenant_id: str, settings: dict[str, Any], policy: WebhookPolicy | None = None
+) -> dict[str, Any]:
+    """Create or replace a tenant's webhook (url, secret, format json|dingtalk, min_severity).
+    The URL must reach a public address unless `policy` (default: SERVITIZE_WEBHOOK_ALLOW)
+    allows it."""
+    await check_url(str(settings.get("url", "")), policy or webhook_policy())
     if len(str(settings.get("secret", ""))) < 16:
         raise ValueError("webhook secret must have at least 16 characters")
     if settings.get("format", "json") not in ("json", "dingtalk"):
@@ -247,3 +252,8 @@ async def device_windows(
         and (w["site_id"] is None or site == w["site_id"])
         and (w["device_id"] is None or device == w["device_id"])
     ]
+
+
+def webhook_policy(allow: str | None = None) -> WebhookPolicy:
+    """The webhook address policy from SERVITIZE_WEBHOOK_ALLOW (or the text given)."""
+    return WebhookPolicy.parse(get_settings().webhook_allow if allow is None else allow)
