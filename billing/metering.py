@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from billing import field_service
 from billing import invoice_repository as inv_repo
 from billing import usage_repository as usage_repo
 from billing.invoice_math import late_usage_line
@@ -75,6 +76,7 @@ async def collect(
         lines = price_subscription(terms_of(row, plan), period, counts, sla.get(row["id"]))
         _bill(bills, row, plan).lines.extend(lines)
     await _late_usage(conn, period, tenant_ids, plans, bills)
+    await field_service.add_lines(conn, period, tenant_ids, bills)
     return bills
 
 

@@ -52,7 +52,11 @@ OPEN = frozenset(State) - {S.COMPLETED, S.INCOMPLETE, S.CLOSED, S.CANCELED}
 
 
 class TransitionError(ValueError):
-    """A transition that is not allowed, or one missing what it needs."""
+    """A transition missing what it needs (a reason, a technician ...)."""
+
+
+class NotAllowed(TransitionError):
+    """A transition the state machine does not have from the current state."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,7 +74,7 @@ def check(current: State, move: Move) -> None:
     """Raise TransitionError unless `move` is allowed from `current` with what it needs."""
     if move.to not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final state)"
-        raise TransitionError(f"cannot go from {current} to {move.to}; allowed: {allowed}")
+        raise NotAllowed(f"cannot go from {current} to {move.to}; allowed: {allowed}")
     if move.to in NEEDS_REASON and not move.reason.strip():
         raise TransitionError(f"going to {move.to} needs a reason")
     if move.to is S.ON_HOLD and move.hold is None:

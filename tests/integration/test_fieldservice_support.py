@@ -1,0 +1,91 @@
+"""Shared world for the field-service tests (no tests here): contract, calendar, technician,
+price list and a dispatch policy on top of the API tests' two tenants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from analytics import service as alerts
+from analytics.models import DeviceRef
+from api.service import parse_key
+from servitize.db import Pool
+from tests.integration.test_analytics_support import finding
+from tests.integration.test_api_support import World
+
+SH = ZoneInfo("Asia/Shanghai")
+ROBOT = DeviceRef("acme-r1", "acme", "acme-site", "substation-robot")
+TIERS = [
+    {"clock": "response", "over_minutes": 0, "amount": 20000},
+    {"clock": "response", "over_minutes": 120, "amount": 50000},
+    {"clock": "resolution", "over_minutes": 0, "amount": 30000},
+    {"clock": "resolution", "over_minutes": 240, "amount": 80000},
+]
+CONTRACT = {
+    "tenant_id": "acme",
+    "name": "Robot care",
+    "calendar_id": "cn",
+    "start_date": "2026-01-01",
+    "device_types": ["substation-robot"],
+    "priorities": {"p2": {"response": 240, "resolution": 960}},
+    "labour_rate": 18550,
+    "travel_rate": 12033,
+    "visit_price": 35000,
+    "included_visits": 0,
+    "credit_tiers": TIERS,
+}
+
+
+def sh(day: int, hour: int, minute: int = 0) -> datetime:
+    """A June 2026 instant in Shanghai."""
+    return datetime(2026, 6, day, hour, minute, tzinfo=SH)
+
+
+def key_id(w: World, role: str, tenant: str | None) -> str:
+    """The id of a seeded key."""
+    parsed = parse_key(w.tokens[(role, tenant)])
+    assert parsed is not None
+    return parsed[0]
+
+
+async def ok(response: httpx.Response) -> Any:
+    """The JSON of a successful response (fails with the problem text otherwise)."""
+    assert response.is_success, response.text
+    return response.json()
+
+
+async def setup(c: httpx.AsyncClient, w: World) -> None:
+    """Calendar with the 2026 holiday and make-up day, parts, technician, contract, policy."""
+    h = w.headers()
+    await ok(await c.put("/api/v1/service/calendars/cn", json={"name": "China"}, headers=h))
+    year = {"holidays": ["2026-06-19"], "workdays": ["2026-06-28"]}
+    await ok(await c.put("/api/v1/service/calendars/cn/years/2026", json=year, headers=h))
+    for no, price, text in (("BRG-6204", 8640, "bearing"), ("SEAL-KIT", 4599, "seal kit")):
+        part = {"unit_price": price, "description": text}
+        await ok(await c.put(f"/api/v1/service/parts/{no}", json=part, headers=h))
+    tech = {
+        "name": "Li Wei",
+        "skills": ["substation-robot"],
+        "sites": ["acme-site"],
+        "latitude": 31.2,
+        "longitude": 121.5,
+        "api_key_id": key_id(w, "technician", None),
+    }
+    await ok(await c.put("/api/v1/service/technicians/li", json=tech, headers=h))
+    await ok(await c.post("/api/v1/service/contracts", json=CONTRACT, headers=h))
+    policy = {
+        "tenant_id": "acme",
+        "device_type": "substation-robot",
+        "min_severity": "major",
+        "priority": "p2",
+    }
+    await ok(await c.post("/api/v1/service/policies", json=policy, headers=h))
+
+
+async def raise_alert(pool: Pool, rule: str = "rule:bearing_temp_high") -> None:
+    """An alert through the real alert lifecycle (its open hook dispatches)."""
+    done = await alerts.apply_findings(pool, [(ROBOT, finding(rule))], "detector:test")
+    assert done == ["opened"]
