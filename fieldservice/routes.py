@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from api import problems
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, authenticate
@@ -30,7 +31,8 @@ from fieldservice.schemas import (
 from fieldservice.states import HoldReason, Move, NotAllowed, State
 from servitize.db import Pool
 
-router = APIRouter(prefix="/service", tags=["field service"])
+# Every route may answer with any problem of a write (404 also for references in a body).
+router = APIRouter(prefix="/service", tags=["field service"], responses=problems.WRITE)
 PoolDep = Annotated[Pool, Depends(get_pool)]
 WoId = Annotated[int, Path(ge=1, le=2**62)]
 T = TypeVar("T")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from api import problems
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
@@ -21,7 +22,7 @@ from fieldservice.schemas import (
 )
 from servitize.db import Pool
 
-router = APIRouter()
+router = APIRouter(responses=problems.WRITE)
 PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role("operator", "finance", "viewer"))]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
