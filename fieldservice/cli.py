@@ -8,9 +8,10 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from fieldservice import catalog, service, work
+from fieldservice import catalog, reports, service, work
 from fieldservice.models import Actor, FieldServiceError
 from fieldservice.states import HoldReason, Move, State, TransitionError
 from servitize import startup
@@ -41,6 +42,13 @@ def register(sub: Any) -> None:
     q.add_argument("--technician")
     q = _add(s, "suggest", _suggest, "technicians suggested for a work order")
     q.add_argument("id", type=int)
+    q = _add(s, "report", _report, "a work order's service report as PDF")
+    q.add_argument("id", type=int)
+    q.add_argument("--out", type=Path, required=True)
+    q = _add(s, "month", _month, "a tenant's monthly service report (JSON; PDF with --out)")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("--period", required=True, help="YYYY-MM")
+    q.add_argument("--out", type=Path)
     q = _add(s, "technician", _technician, "create or update a technician")
     q.add_argument("id")
     q.add_argument("--name", required=True)
@@ -120,6 +128,20 @@ async def _move(pool: Any, a: argparse.Namespace) -> Any:
 
 async def _suggest(pool: Any, a: argparse.Namespace) -> Any:
     return [s.__dict__ for s in await work.suggest(pool, a.id, CLI_ACTOR)]
+
+
+async def _report(pool: Any, a: argparse.Namespace) -> Any:
+    wo = await service.detail(pool, a.id, CLI_ACTOR)
+    a.out.write_bytes(reports.work_order_pdf(wo))
+    return {"written": str(a.out)}
+
+
+async def _month(pool: Any, a: argparse.Namespace) -> Any:
+    report = await reports.monthly(pool, a.tenant, a.period, CLI_ACTOR)
+    if a.out is None:
+        return report
+    a.out.write_bytes(reports.monthly_pdf(report))
+    return {"written": str(a.out)}
 
 
 async def _technician(pool: Any, a: argparse.Namespace) -> Any:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fieldservice.charges import Charge, OrderWork, PartUse, charges
 from fieldservice.models import pricing_of
@@ -49,6 +51,14 @@ SELECT work_order_id, kind,
        round(sum(extract(epoch FROM ended_at - started_at)) / 60)::int AS minutes
 FROM fs_time_entries WHERE work_order_id = ANY($1::bigint[]) GROUP BY work_order_id, kind
 """
+
+
+def period_bounds(period: str, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) of a YYYY-MM month in a zone."""
+    year, month = _period(period)
+    tz = ZoneInfo(timezone)
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, 1, tzinfo=tz), datetime(*nxt, 1, tzinfo=tz)
 
 
 def _period(text: str) -> tuple[int, int]:

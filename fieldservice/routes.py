@@ -3,18 +3,17 @@ set-up (technicians, parts, calendars, contracts, policies; see routes_setup).""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from api import problems
-from api.deps import get_pool
 from api.problems import Problem
-from api.security import Principal, authenticate
-from fieldservice import catalog, dispatch, service, work
-from fieldservice.models import Actor, Conflict, Forbidden, NotFound
+from fieldservice import dispatch, service, work
+from fieldservice.http import ActorDep, PoolDep, WoId, call
+from fieldservice.models import Actor
+from fieldservice.routes_reports import router as reports_router
 from fieldservice.routes_setup import router as setup_router
 from fieldservice.schemas import (
     NoteIn,
@@ -28,40 +27,11 @@ from fieldservice.schemas import (
     WorkOrderIn,
     WorkOrderPage,
 )
-from fieldservice.states import HoldReason, Move, NotAllowed, State
-from servitize.db import Pool
+from fieldservice.states import HoldReason, Move, State
 
 # Every route may answer with any problem of a write (404 also for references in a body).
 router = APIRouter(prefix="/service", tags=["field service"], responses=problems.WRITE)
-PoolDep = Annotated[Pool, Depends(get_pool)]
-WoId = Annotated[int, Path(ge=1, le=2**62)]
-T = TypeVar("T")
 MAX_UPLOAD = work.MAX_ATTACHMENT_BYTES
-
-
-async def call(action: Awaitable[T]) -> T:
-    """Run a service call, turning its errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except (Conflict, NotAllowed) as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except Forbidden as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
-
-
-async def acting(pool: PoolDep, who: Annotated[Principal, Depends(authenticate)]) -> Actor:
-    """The caller as field service sees it (a technician key must be linked)."""
-    try:
-        return await catalog.actor_for(pool, who.key_id, who.role, who.tenant_id)
-    except NotFound as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
-
-
-ActorDep = Annotated[Actor, Depends(acting)]
 
 
 def _need(actor: Actor, *roles: str) -> None:
@@ -292,3 +262,4 @@ async def events(
 
 
 router.include_router(setup_router)
+router.include_router(reports_router)

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from api import problems
-from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
 from fieldservice import catalog
+from fieldservice.http import PoolDep, call
 from fieldservice.schemas import (
     CalendarIn,
     CalendarYearIn,
@@ -20,22 +20,14 @@ from fieldservice.schemas import (
     PolicyIn,
     TechnicianIn,
 )
-from servitize.db import Pool
 
 router = APIRouter(responses=problems.WRITE)
-PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role("operator", "finance", "viewer"))]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 Finance = Annotated[Principal, Depends(require_role("finance"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 SlugPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 PartPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-
-
-async def _call(action: Any) -> Any:
-    from fieldservice.routes import call
-
-    return await call(action)
 
 
 @router.get("/technicians", summary="List technicians")
@@ -50,7 +42,7 @@ async def put_technician(
 ) -> dict[str, Any]:
     """Skills, sites covered, base coordinates, working hours, the technician's API key."""
     require_provider(who)
-    result: dict[str, Any] = await _call(
+    result: dict[str, Any] = await call(
         catalog.save_technician(pool, {"id": tech_id, **body.model_dump()})
     )
     return result
@@ -66,7 +58,7 @@ async def parts(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 async def put_part(part_no: PartPath, body: PartIn, pool: PoolDep, who: Finance) -> dict[str, Any]:
     """Later uses get the new price; recorded uses keep theirs."""
     require_provider(who)
-    result: dict[str, Any] = await _call(
+    result: dict[str, Any] = await call(
         catalog.save_part(pool, {"part_no": part_no, **body.model_dump()})
     )
     return result
@@ -86,7 +78,7 @@ async def put_calendar(
     require_provider(who)
     if not set(body.weekdays) <= set(range(1, 8)):
         raise Problem(422, "Unprocessable Content", "weekdays are 1 (Monday) .. 7 (Sunday)")
-    result: dict[str, Any] = await _call(
+    result: dict[str, Any] = await call(
         catalog.save_calendar(pool, {"id": cal_id, **body.model_dump()})
     )
     return result
@@ -102,7 +94,7 @@ async def put_calendar_year(
 ) -> dict[str, Any]:
     """Replaces the year's public holidays and make-up working days (调休)."""
     require_provider(who)
-    result: dict[str, Any] = await _call(
+    result: dict[str, Any] = await call(
         catalog.set_calendar_year(pool, cal_id, year, body.holidays, body.workdays)
     )
     return result
@@ -128,7 +120,7 @@ async def create_contract(body: ContractIn, pool: PoolDep, who: Finance) -> dict
     fields = body.model_dump(mode="json")
     fields["start_date"], fields["end_date"] = body.start_date, body.end_date
     fields["labour_vat"], fields["parts_vat"] = body.labour_vat, body.parts_vat
-    result: dict[str, Any] = await _call(catalog.create_contract(pool, fields))
+    result: dict[str, Any] = await call(catalog.create_contract(pool, fields))
     return result
 
 
@@ -146,5 +138,5 @@ async def create_policy(body: PolicyIn, pool: PoolDep, who: Operator) -> dict[st
         if fields["tenant_id"] not in (None, who.tenant_id):
             raise Problem(404, "Not Found", f"tenant {fields['tenant_id']} not found")
         fields["tenant_id"] = who.tenant_id
-    result: dict[str, Any] = await _call(catalog.create_policy(pool, fields))
+    result: dict[str, Any] = await call(catalog.create_policy(pool, fields))
     return result

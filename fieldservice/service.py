@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fieldservice import catalog, clock
+from fieldservice import catalog, clock, timeline
 from fieldservice import catalog_repository as crepo
 from fieldservice import repository as repo
 from fieldservice.invoicing import invoice_lines
@@ -20,13 +20,12 @@ from fieldservice.models import (
     Conflict,
     Forbidden,
     NotFound,
-    calendar_from_json,
     calendar_json,
     check_priority,
     parse_targets,
 )
-from fieldservice.sla import Deadlines, Step, clocks, deadlines
-from fieldservice.states import HoldReason, Move, State, check
+from fieldservice.sla import Step, deadlines
+from fieldservice.states import Move, State, check
 from servitize.db import Connection, Pool, transaction
 
 __all__ = [
@@ -238,35 +237,9 @@ async def _fields(conn: Connection, wo: Any, move: Move, at: datetime) -> dict[s
         State.COMPLETED,
         State.IN_PROGRESS,
     ):
-        history = await _history(conn, wo["id"]) + [Step(at=at, to=move.to, hold=move.hold)]
-        fields |= _breaches(wo, history, at)
+        history = await timeline.history(conn, wo["id"]) + [Step(at=at, to=move.to, hold=move.hold)]
+        fields |= timeline.breaches(wo, history, at)
     return fields
-
-
-async def _history(conn: Connection, wo_id: int) -> list[Step]:
-    rows = await repo.events(conn, wo_id)
-    return [
-        Step(
-            at=r["at"],
-            to=State(r["to_state"]),
-            hold=HoldReason(r["detail"]["hold"]) if r["detail"].get("hold") else None,
-        )
-        for r in rows
-        if r["to_state"]
-    ]
-
-
-def _breaches(wo: Any, history: list[Step], at: datetime) -> dict[str, Any]:
-    """Stored breach sizes of the clocks that have stopped, and the pause so far."""
-    cal = calendar_from_json(wo["sla_calendar"])
-    d = Deadlines(response_due=wo["response_due"], resolution_due=wo["resolution_due"])
-    response, resolution = clocks(cal, d, history, at)
-    out: dict[str, Any] = {"paused_minutes": resolution.paused_minutes}
-    if response.stopped_at is not None and wo["response_breach"] is None:
-        out["response_breach"] = response.breach_minutes
-    if resolution.stopped_at is not None:
-        out["resolution_breach"] = resolution.breach_minutes
-    return out
 
 
 async def _resolve_alerts(pool: Pool, alert_ids: list[int], actor: str, number: str) -> None:
@@ -278,25 +251,6 @@ async def _resolve_alerts(pool: Pool, alert_ids: list[int], actor: str, number: 
             await alerts.resolve(pool, alert_id, actor, None, note=f"work order {number} completed")
         except AlertConflict:
             continue  # already closed
-
-
-def sla_view(wo: Any, history: list[Step], now: datetime) -> list[dict[str, Any]]:
-    """Both clocks as the API shows them (running clocks counted to now)."""
-    if wo["sla_calendar"] is None:
-        return []
-    cal = calendar_from_json(wo["sla_calendar"])
-    d = Deadlines(response_due=wo["response_due"], resolution_due=wo["resolution_due"])
-    return [
-        {
-            "clock": c.name.value,
-            "due": c.due,
-            "stopped_at": c.stopped_at,
-            "paused_minutes": c.paused_minutes,
-            "breach_minutes": c.breach_minutes,
-            "breached": c.breached,
-        }
-        for c in clocks(cal, d, history, now)
-    ]
 
 
 async def detail(pool: Pool, wo_id: int, actor: Actor) -> dict[str, Any]:
@@ -315,7 +269,7 @@ async def detail(pool: Pool, wo_id: int, actor: Actor) -> dict[str, Any]:
             ("attachments", "fs_attachments"),
         ):
             out[key] = [dict(r) for r in await repo.children(conn, table, wo_id)]
-        out["sla"] = sla_view(row, await _history(conn, wo_id), clock.now())
+        out["sla"] = timeline.sla_view(row, await timeline.history(conn, wo_id), clock.now())
     return out
 
 

@@ -100,7 +100,27 @@ async def test_alert_to_invoice(world: Ctx) -> None:
             headers=w.headers("customer", "acme"),
         )
         assert again.status_code == 409
+        await _check_reports(c, w, wo["id"], wo["number"])
     await _check_invoice(c, w, wo["number"])
+
+
+async def _check_reports(c: httpx.AsyncClient, w: World, wo: int, number: str) -> None:
+    h = w.headers("customer", "acme")
+    pdf = await c.get(f"{WO}/{wo}/report.pdf", headers=h)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    month = await ok(await c.get("/api/v1/service/reports/acme/2026-06", headers=h))
+    assert month["alerts"] == {"major": 2}
+    s = month["work_orders"]
+    assert (s["created"], s["completed"], s["open"]) == (1, 1, 0)
+    assert s["mtta_minutes"] == 5670  # Thu 16:00 -> Mon 14:30, wall clock
+    assert s["mttr_minutes"] == 7290  # Thu 16:00 -> Tue 17:30
+    assert (s["response_compliance"], s["resolution_compliance"]) == (0, 0)
+    assert [o["number"] for o in month["orders"]] == [number]
+    other = await c.get("/api/v1/service/reports/globex/2026-06", headers=h)
+    assert other.status_code == 404
+    monthly_pdf = await c.get("/api/v1/service/reports/acme/2026-06/pdf", headers=h)
+    assert monthly_pdf.content.startswith(b"%PDF")
 
 
 def _utc(text: str) -> Any:

@@ -86,6 +86,7 @@ async def setup(c: httpx.AsyncClient, w: World) -> None:
 
 
 async def raise_alert(pool: Pool, rule: str = "rule:bearing_temp_high") -> None:
-    """An alert through the real alert lifecycle (its open hook dispatches)."""
-    done = await alerts.apply_findings(pool, [(ROBOT, finding(rule))], "detector:test")
+    """An alert through the real alert lifecycle (its open hook dispatches), Thursday 16:00."""
+    seen = finding(rule, first=sh(18, 15, 59).timestamp())
+    done = await alerts.apply_findings(pool, [(ROBOT, seen)], "detector:test")
     assert done == ["opened"]

@@ -170,3 +170,36 @@ def test_suggestion_prefers_skill_coverage_low_load_and_proximity() -> None:
 
 def test_haversine_shanghai_to_beijing() -> None:
     assert 1060 < haversine_km(31.23, 121.47, 39.90, 116.40) < 1075
+
+
+def test_monthly_figures_mtta_mttr_and_compliance() -> None:
+    from fieldservice.stats import OrderFacts, summarize
+
+    t0 = sh(1, 9)
+    orders = [
+        OrderFacts(
+            state="closed",
+            created_at=t0,
+            accepted_at=sh(1, 10),
+            completed_at=sh(1, 13),
+            response_breach=0,
+            resolution_breach=0,
+        ),
+        OrderFacts(
+            state="completed",
+            created_at=t0,
+            accepted_at=sh(1, 12),
+            completed_at=sh(2, 9),
+            response_breach=30,
+            resolution_breach=0,
+        ),
+        OrderFacts(state="assigned", created_at=t0),
+        OrderFacts(state="canceled", created_at=t0),
+    ]
+    s = summarize(orders)
+    assert (s.created, s.completed, s.open, s.canceled) == (4, 2, 1, 1)
+    assert s.mtta_minutes == 120  # (60 + 180) / 2
+    assert s.mttr_minutes == (240 + 1440) / 2
+    assert (s.response_compliance, s.resolution_compliance) == (50, 100)
+    assert (s.response_breaches, s.resolution_breaches) == (1, 0)
+    assert summarize([]).mtta_minutes is None
