@@ -14,10 +14,19 @@ from analytics import service as alerts
 from fieldservice import clock
 from servitize.db import Pool
 from tests.integration.test_api_support import World, client, seed
-from tests.integration.test_fieldservice_support import key_id, ok, raise_alert, setup, sh
+from tests.integration.test_fieldservice_support import (
+    WO,
+    check_invoice,
+    do_the_work,
+    key_id,
+    move,
+    ok,
+    raise_alert,
+    setup,
+    sh,
+)
 
 Ctx = tuple[httpx.AsyncClient, World, Pool]
-WO = "/api/v1/service/work-orders"
 
 
 @pytest.fixture
@@ -28,47 +37,11 @@ async def world(pool: Pool) -> AsyncIterator[Ctx]:
         yield c, seeded, pool
 
 
-async def _move(c: httpx.AsyncClient, h: dict[str, str], wo: int, **body: Any) -> dict[str, Any]:
-    out: dict[str, Any] = await ok(await c.post(f"{WO}/{wo}/transitions", json=body, headers=h))
-    return out
-
-
 async def _only(c: httpx.AsyncClient, w: World) -> dict[str, Any]:
     page = await ok(await c.get(WO, headers=w.headers("operator")))
     items: list[dict[str, Any]] = page["items"]
     assert len(items) == 1
     return items[0]
-
-
-async def _work(c: httpx.AsyncClient, w: World, wo: int) -> None:
-    """Monday: accepted late, travel, work, a customer pause; Tuesday: parts, work, done."""
-    tech = w.headers("technician")
-    clock.set_to(sh(22, 14, 30))
-    accepted = await _move(c, tech, wo, to="accepted")
-    assert accepted["response_breach"] == "210.00"
-    await _move(c, tech, wo, to="en_route")
-    clock.set_to(sh(22, 15))
-    await _move(c, tech, wo, to="in_progress")
-    times = [("travel", sh(22, 14, 30), sh(22, 15)), ("work", sh(22, 15), sh(22, 16))]
-    clock.set_to(sh(22, 16))
-    for kind, start, end in times:
-        body = {"kind": kind, "started_at": start.isoformat(), "ended_at": end.isoformat()}
-        assert (await c.post(f"{WO}/{wo}/time", json=body, headers=tech)).status_code == 201
-    await _move(c, tech, wo, to="on_hold", hold="awaiting_customer", reason="site locked")
-    clock.set_to(sh(23, 10))
-    await _move(c, tech, wo, to="in_progress")
-    for part, qty in (("BRG-6204", "2"), ("SEAL-KIT", "1")):
-        body = {"part_no": part, "quantity": qty}
-        assert (await c.post(f"{WO}/{wo}/parts", json=body, headers=tech)).status_code == 201
-    clock.set_to(sh(23, 17, 30))
-    body = {
-        "kind": "work",
-        "started_at": sh(23, 10).isoformat(),
-        "ended_at": sh(23, 17, 30).isoformat(),
-    }
-    assert (await c.post(f"{WO}/{wo}/time", json=body, headers=tech)).status_code == 201
-    done = await _move(c, tech, wo, to="completed")
-    assert done["resolution_breach"] == "30.00" and done["paused_minutes"] == "180.00"
 
 
 async def test_alert_to_invoice(world: Ctx) -> None:
@@ -81,9 +54,9 @@ async def test_alert_to_invoice(world: Ctx) -> None:
         await raise_alert(pool, "rule:motor_temp_high")  # same device: attaches
         op = w.headers("operator")
         clock.set_to(sh(22, 9))
-        await _move(c, op, wo["id"], to="qualified")
-        await _move(c, op, wo["id"], to="assigned", technician_id="li")
-        await _work(c, w, wo["id"])
+        await move(c, op, wo["id"], to="qualified")
+        await move(c, op, wo["id"], to="assigned", technician_id="li")
+        await do_the_work(c, w, wo["id"])
         got = await ok(await c.get(f"{WO}/{wo['id']}", headers=w.headers("customer", "acme")))
         assert len(got["alert_ids"]) == 2
         await _check_audit(got, w)
@@ -101,7 +74,7 @@ async def test_alert_to_invoice(world: Ctx) -> None:
         )
         assert again.status_code == 409
         await _check_reports(c, w, wo["id"], wo["number"])
-    await _check_invoice(c, w, wo["number"])
+    await check_invoice(c, w, wo["number"])
 
 
 async def _check_reports(c: httpx.AsyncClient, w: World, wo: int, number: str) -> None:
@@ -160,25 +133,3 @@ async def _check_alerts_resolved(pool: Pool, ids: list[int]) -> None:
     for alert_id in ids:
         detail = await alerts.detail(pool, alert_id, None)
         assert detail["close_reason"] == "resolved"
-
-
-async def _check_invoice(c: httpx.AsyncClient, w: World, number: str) -> None:
-    fin = w.headers("finance")
-    await ok(await c.post("/api/v1/billing/runs", json={"period": "2026-06"}, headers=fin))
-    invoices = (await c.get("/api/v1/billing/invoices?period=2026-06", headers=fin)).json()
-    assert [i["tenant_id"] for i in invoices] == ["acme"]
-    inv = await ok(await c.get(f"/api/v1/billing/invoices/{invoices[0]['id']}", headers=fin))
-    lines = [
-        (ln["kind"], ln["amount"], ln["vat_rate"], ln["detail"]["item"]) for ln in inv["lines"]
-    ]
-    assert [(k, a, float(v), i) for k, a, v, i in lines] == [
-        ("one_off", 157675, 0.06, "labour"),
-        ("one_off", 6017, 0.06, "travel"),
-        ("one_off", 17280, 0.13, "part"),
-        ("one_off", 4599, 0.13, "part"),
-        ("one_off", 35000, 0.06, "visit"),
-        ("sla_credit", -50000, 0.06, "response_credit"),
-        ("sla_credit", -30000, 0.06, "resolution_credit"),
-    ]
-    assert all(ln["detail"]["work_order"] == number for ln in inv["lines"])
-    assert (inv["subtotal"], inv["vat"], inv["total"]) == (140571, 9966, 150537)

@@ -12,11 +12,13 @@ import httpx
 from analytics import service as alerts
 from analytics.models import DeviceRef
 from api.service import parse_key
+from fieldservice import clock
 from servitize.db import Pool
 from tests.integration.test_analytics_support import finding
 from tests.integration.test_api_support import World
 
 SH = ZoneInfo("Asia/Shanghai")
+WO = "/api/v1/service/work-orders"
 ROBOT = DeviceRef("acme-r1", "acme", "acme-site", "substation-robot")
 TIERS = [
     {"clock": "response", "over_minutes": 0, "amount": 20000},
@@ -90,3 +92,61 @@ async def raise_alert(pool: Pool, rule: str = "rule:bearing_temp_high") -> None:
     seen = finding(rule, first=sh(18, 15, 59).timestamp())
     done = await alerts.apply_findings(pool, [(ROBOT, seen)], "detector:test")
     assert done == ["opened"]
+
+
+async def move(c: httpx.AsyncClient, h: dict[str, str], wo: int, **body: Any) -> dict[str, Any]:
+    out: dict[str, Any] = await ok(await c.post(f"{WO}/{wo}/transitions", json=body, headers=h))
+    return out
+
+
+async def do_the_work(c: httpx.AsyncClient, w: World, wo: int) -> None:
+    """Monday: accepted late, travel, work, a customer pause; Tuesday: parts, work, done."""
+    tech = w.headers("technician")
+    clock.set_to(sh(22, 14, 30))
+    accepted = await move(c, tech, wo, to="accepted")
+    assert accepted["response_breach"] == "210.00"
+    await move(c, tech, wo, to="en_route")
+    clock.set_to(sh(22, 15))
+    await move(c, tech, wo, to="in_progress")
+    times = [("travel", sh(22, 14, 30), sh(22, 15)), ("work", sh(22, 15), sh(22, 16))]
+    clock.set_to(sh(22, 16))
+    for kind, start, end in times:
+        body = {"kind": kind, "started_at": start.isoformat(), "ended_at": end.isoformat()}
+        assert (await c.post(f"{WO}/{wo}/time", json=body, headers=tech)).status_code == 201
+    await move(c, tech, wo, to="on_hold", hold="awaiting_customer", reason="site locked")
+    clock.set_to(sh(23, 10))
+    await move(c, tech, wo, to="in_progress")
+    for part, qty in (("BRG-6204", "2"), ("SEAL-KIT", "1")):
+        body = {"part_no": part, "quantity": qty}
+        assert (await c.post(f"{WO}/{wo}/parts", json=body, headers=tech)).status_code == 201
+    clock.set_to(sh(23, 17, 30))
+    body = {
+        "kind": "work",
+        "started_at": sh(23, 10).isoformat(),
+        "ended_at": sh(23, 17, 30).isoformat(),
+    }
+    assert (await c.post(f"{WO}/{wo}/time", json=body, headers=tech)).status_code == 201
+    done = await move(c, tech, wo, to="completed")
+    assert done["resolution_breach"] == "30.00" and done["paused_minutes"] == "180.00"
+
+
+async def check_invoice(c: httpx.AsyncClient, w: World, number: str) -> None:
+    fin = w.headers("finance")
+    await ok(await c.post("/api/v1/billing/runs", json={"period": "2026-06"}, headers=fin))
+    invoices = (await c.get("/api/v1/billing/invoices?period=2026-06", headers=fin)).json()
+    assert [i["tenant_id"] for i in invoices] == ["acme"]
+    inv = await ok(await c.get(f"/api/v1/billing/invoices/{invoices[0]['id']}", headers=fin))
+    lines = [
+        (ln["kind"], ln["amount"], ln["vat_rate"], ln["detail"]["item"]) for ln in inv["lines"]
+    ]
+    assert [(k, a, float(v), i) for k, a, v, i in lines] == [
+        ("one_off", 157675, 0.06, "labour"),
+        ("one_off", 6017, 0.06, "travel"),
+        ("one_off", 17280, 0.13, "part"),
+        ("one_off", 4599, 0.13, "part"),
+        ("one_off", 35000, 0.06, "visit"),
+        ("sla_credit", -50000, 0.06, "response_credit"),
+        ("sla_credit", -30000, 0.06, "resolution_credit"),
+    ]
+    assert all(ln["detail"]["work_order"] == number for ln in inv["lines"])
+    assert (inv["subtotal"], inv["vat"], inv["total"]) == (140571, 9966, 150537)
