@@ -15,6 +15,7 @@ from fieldservice.http import ActorDep, PoolDep, WoId, call
 from fieldservice.models import Actor
 from fieldservice.routes_reports import router as reports_router
 from fieldservice.routes_setup import router as setup_router
+from fieldservice.routes_stream import router as stream_router
 from fieldservice.schemas import (
     NoteIn,
     PartUseIn,
@@ -72,41 +73,26 @@ async def create_work_order(body: WorkOrderIn, pool: PoolDep, actor: ActorDep) -
     tenant = actor.tenant_id or body.tenant_id
     if tenant is None or not body.title.strip():
         raise Problem(422, "Unprocessable Content", "give alert_id, or tenant_id and a title")
-    new = await call(
-        _new(
-            tenant,
-            body.title,
-            body.priority,
-            "manual",
-            body.device_id,
-            body.site_id,
-            body.description,
-            tuple(body.skills),
-        )
-    )
+    new = _order(tenant, "manual", body, tuple(body.skills))
     return await call(service.create(pool, new, actor))
 
 
-async def _new(
-    tenant: str,
-    title: str,
-    priority: str,
-    source: str,
-    device: str | None,
-    site: str | None,
-    description: str,
-    skills: tuple[str, ...],
+def _order(
+    tenant: str, source: str, body: WorkOrderIn | RequestIn, skills: tuple[str, ...] = ()
 ) -> service.NewOrder:
-    return service.NewOrder(
-        tenant_id=tenant,
-        title=title,
-        priority=priority,
-        source=source,
-        device_id=device,
-        site_id=site,
-        description=description,
-        skills=skills,
-    )
+    try:
+        return service.NewOrder(
+            tenant_id=tenant,
+            title=body.title,
+            priority=body.priority,
+            source=source,
+            device_id=body.device_id,
+            site_id=body.site_id,
+            description=body.description,
+            skills=skills,
+        )
+    except ValueError as exc:
+        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 @router.post(
@@ -121,18 +107,7 @@ async def raise_request(body: RequestIn, pool: PoolDep, actor: ActorDep) -> dict
     tenant = actor.tenant_id or body.tenant_id
     if tenant is None:
         raise Problem(422, "Unprocessable Content", "a provider-wide key must give tenant_id")
-    new = await call(
-        _new(
-            tenant,
-            body.title,
-            body.priority,
-            "request",
-            body.device_id,
-            body.site_id,
-            body.description,
-            (),
-        )
-    )
+    new = _order(tenant, "request", body)
     return await call(service.create(pool, new, actor))
 
 
@@ -263,3 +238,4 @@ async def events(
 
 router.include_router(setup_router)
 router.include_router(reports_router)
+router.include_router(stream_router)

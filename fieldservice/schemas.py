@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Slug = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DeviceId = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 Priority = Literal["p1", "p2", "p3", "p4"]
 StateName = Literal[
