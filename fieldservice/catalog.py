@@ -132,6 +132,8 @@ async def listing(pool: Pool, what: str, tenant_id: str | None = None) -> list[d
             rows = await crepo.contracts(conn, tenant_id)
         elif what == "policies":
             rows = await crepo.policies(conn, tenant_id)
+        elif what == "schedules":
+            rows = await crepo.schedules(conn, tenant_id)
         else:
             table, order = {
                 "technicians": ("fs_technicians", "id"),

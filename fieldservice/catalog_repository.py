@@ -115,3 +115,12 @@ async def policies(conn: Connection, tenant_id: str | None) -> list[Row]:
         "OR tenant_id = $1 ORDER BY id",
         tenant_id,
     )
+
+
+async def schedules(conn: Connection, tenant_id: str | None) -> list[Row]:
+    """Preventive schedules of a tenant's contracts (all when None)."""
+    return await conn.fetch(
+        "SELECT s.* FROM fs_schedules s JOIN fs_contracts c ON c.id = s.contract_id "
+        "WHERE $1::text IS NULL OR c.tenant_id = $1 ORDER BY s.id",
+        tenant_id,
+    )

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fieldservice import catalog, reports, service, work
+from fieldservice import catalog, preventive, reports, service, work
 from fieldservice.models import Actor, FieldServiceError
 from fieldservice.states import HoldReason, Move, State, TransitionError
 from servitize import startup
@@ -49,6 +49,8 @@ def register(sub: Any) -> None:
     q.add_argument("--tenant", required=True)
     q.add_argument("--period", required=True, help="YYYY-MM")
     q.add_argument("--out", type=Path)
+    q = _add(s, "plan", _plan, "create the preventive work orders due soon")
+    q.add_argument("--ahead-days", type=int, default=30)
     q = _add(s, "technician", _technician, "create or update a technician")
     q.add_argument("id")
     q.add_argument("--name", required=True)
@@ -142,6 +144,10 @@ async def _month(pool: Any, a: argparse.Namespace) -> Any:
         return report
     a.out.write_bytes(reports.monthly_pdf(report))
     return {"written": str(a.out)}
+
+
+async def _plan(pool: Any, a: argparse.Namespace) -> Any:
+    return {"created": await preventive.generate(pool, a.ahead_days)}
 
 
 async def _technician(pool: Any, a: argparse.Namespace) -> Any:

@@ -13,7 +13,7 @@ from fieldservice.sla import ClockName
 from fieldservice.workcalendar import BusinessCalendar
 
 PRIORITIES = ("p1", "p2", "p3", "p4")
-SOURCES = ("alert", "policy", "request", "manual")
+SOURCES = ("alert", "policy", "request", "manual", "preventive")
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

@@ -10,14 +10,16 @@ from fastapi import APIRouter, Depends, Path, Query
 from api import problems
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
-from fieldservice import catalog
+from fieldservice import catalog, preventive
 from fieldservice.http import PoolDep, call
 from fieldservice.schemas import (
     CalendarIn,
     CalendarYearIn,
     ContractIn,
+    GenerateIn,
     PartIn,
     PolicyIn,
+    ScheduleIn,
     TechnicianIn,
 )
 
@@ -140,3 +142,24 @@ async def create_policy(body: PolicyIn, pool: PoolDep, who: Operator) -> dict[st
         fields["tenant_id"] = who.tenant_id
     result: dict[str, Any] = await call(catalog.create_policy(pool, fields))
     return result
+
+
+@router.get("/schedules", summary="Preventive maintenance schedules")
+async def schedules(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
+    """Every schedule (a tenant key sees its own tenant's)."""
+    return await catalog.listing(pool, "schedules", who.tenant_id)
+
+
+@router.post("/schedules", status_code=201, summary="Create a preventive schedule")
+async def create_schedule(body: ScheduleIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
+    """E.g. a quarterly inspection of a robot under a contract."""
+    require_provider(who)
+    result: dict[str, Any] = await call(preventive.create_schedule(pool, body.model_dump()))
+    return result
+
+
+@router.post("/schedules/generate", summary="Create the preventive work orders due soon")
+async def generate(body: GenerateIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
+    """Work orders for every visit due within ahead_days (running it again creates none)."""
+    require_provider(who)
+    return {"created": await call(preventive.generate(pool, body.ahead_days))}

@@ -269,3 +269,21 @@ class PolicyIn(_In):
     min_severity: Literal["info", "warning", "major", "critical"] = "major"
     priority: Priority = "p2"
     enabled: bool = True
+
+
+class ScheduleIn(_In):
+    """A preventive visit every N months from next_due, for a device or a site."""
+
+    contract_id: int = Field(ge=1, le=2**62)
+    title: str = Field(min_length=1, max_length=200)
+    every_months: int = Field(ge=1, le=120)
+    next_due: date
+    device_id: str | None = DeviceId
+    site_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    priority: Priority = "p4"
+
+
+class GenerateIn(_In):
+    """How far ahead to create preventive work orders."""
+
+    ahead_days: int = Field(default=30, ge=0, le=366)

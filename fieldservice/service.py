@@ -7,7 +7,7 @@ Billing's invoice run calls `invoice_lines` (re-exported from fieldservice.invoi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,10 @@ class NewOrder:
     description: str = ""
     alert_id: int | None = None
     skills: tuple[str, ...] = ()
+    # a preventive visit: its schedule, due date and planned time (no SLA clocks)
+    schedule_id: int | None = None
+    due_date: date | None = None
+    scheduled_for: datetime | None = None
 
     def __post_init__(self) -> None:
         check_priority(self.priority)
@@ -121,7 +125,18 @@ async def create_in(conn: Connection, new: NewOrder, actor_name: str) -> Any:
     }
     local_day = at.astimezone(ZoneInfo(zone)).date()
     contract = await crepo.matching_contract(conn, new.tenant_id, device_type, site_id, local_day)
-    if contract is not None:
+    fields |= {
+        k: v
+        for k, v in (
+            ("schedule_id", new.schedule_id),
+            ("due_date", new.due_date),
+            ("scheduled_for", new.scheduled_for),
+        )
+        if v is not None
+    }
+    if contract is not None and new.source == "preventive":
+        fields |= {"contract_id": contract["id"], "resolve_alerts": contract["resolve_alerts"]}
+    elif contract is not None:
         fields |= await _sla_fields(conn, contract, new.priority, zone, at)
     row = await repo.insert(conn, "fs_work_orders", fields)
     await repo.insert_event(

@@ -85,6 +85,21 @@ CREATE TABLE fs_policies (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Preventive maintenance of a contract (e.g. a quarterly robot inspection), generated ahead.
+CREATE TABLE fs_schedules (
+    id            bigserial PRIMARY KEY,
+    contract_id   bigint NOT NULL REFERENCES fs_contracts (id) ON DELETE CASCADE,
+    device_id     text REFERENCES devices (id) ON DELETE CASCADE,
+    site_id       text REFERENCES sites (id) ON DELETE CASCADE,
+    title         text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    every_months  integer NOT NULL CHECK (every_months BETWEEN 1 AND 120),
+    next_due      date NOT NULL,
+    priority      text NOT NULL DEFAULT 'p4' CHECK (priority ~ '^p[1-4]$'),
+    active        boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX fs_schedules_due_idx ON fs_schedules (next_due) WHERE active;
+
 -- WO-<year>-<n>, numbered without gaps per year.
 CREATE TABLE fs_number_counters (
     year        integer PRIMARY KEY,
@@ -98,7 +113,8 @@ CREATE TABLE fs_work_orders (
     site_id          text REFERENCES sites (id) ON DELETE SET NULL,
     device_id        text REFERENCES devices (id) ON DELETE SET NULL,
     contract_id      bigint REFERENCES fs_contracts (id),
-    source           text NOT NULL CHECK (source IN ('alert', 'policy', 'request', 'manual')),
+    source           text NOT NULL
+                     CHECK (source IN ('alert', 'policy', 'request', 'manual', 'preventive')),
     title            text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
     description      text NOT NULL DEFAULT '',
     priority         text NOT NULL CHECK (priority ~ '^p[1-4]$'),
@@ -125,7 +141,11 @@ CREATE TABLE fs_work_orders (
     signed_off_at    timestamptz,
     signed_off_by    text,
     signoff_name     text,
-    updated_at       timestamptz NOT NULL DEFAULT now()
+    -- a preventive visit: its schedule and the date it is due (one work order per pair)
+    schedule_id      bigint REFERENCES fs_schedules (id) ON DELETE SET NULL,
+    due_date         date,
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (schedule_id, due_date)
 );
 CREATE INDEX fs_work_orders_tenant_idx ON fs_work_orders (tenant_id, id DESC);
 CREATE INDEX fs_work_orders_device_open_idx ON fs_work_orders (device_id)

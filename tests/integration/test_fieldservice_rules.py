@@ -4,6 +4,7 @@ a technician sees and updates only its assigned work orders, customers request a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -190,3 +191,41 @@ async def test_attachments_are_stored_and_size_limited(world: Ctx) -> None:
     assert big.status_code == 422 and "at most" in big.json()["detail"]
     got = await ok(await c.get(f"{WO}/{wo}", headers=h))
     assert [a["name"] for a in got["attachments"]] == ["photo.jpg"]
+
+
+async def test_preventive_schedule_generates_work_orders_ahead_once(world: Ctx) -> None:
+    c, w, _ = world
+    h = w.headers()
+    contract = (await ok(await c.get("/api/v1/service/contracts", headers=h)))[0]
+    body = {
+        "contract_id": contract["id"],
+        "title": "Quarterly robot inspection",
+        "every_months": 3,
+        "next_due": "2026-07-10",
+        "device_id": "acme-r1",
+    }
+    assert (await c.post("/api/v1/service/schedules", json=body, headers=h)).status_code == 201
+    foreign = {**body, "device_id": "globex-r1"}
+    assert (await c.post("/api/v1/service/schedules", json=foreign, headers=h)).status_code == 404
+    made = await ok(
+        await c.post("/api/v1/service/schedules/generate", json={"ahead_days": 120}, headers=h)
+    )
+    assert len(made["created"]) == 2  # Jul 10 and Oct 10 are within 120 days of Jun 22
+    again = await ok(
+        await c.post("/api/v1/service/schedules/generate", json={"ahead_days": 120}, headers=h)
+    )
+    assert again["created"] == []
+    items = (await ok(await c.get(WO, headers=h)))["items"]
+    planned = sorted(i["scheduled_for"] for i in items if i["source"] == "preventive")
+    assert [_utc(p) for p in planned] == [sh(10, 9).replace(month=7), sh(10, 9).replace(month=10)]
+    assert all(
+        i["response_due"] is None and i["contract_id"] == contract["id"]
+        for i in items
+        if i["source"] == "preventive"
+    )
+    nxt = (await ok(await c.get("/api/v1/service/schedules", headers=h)))[0]["next_due"]
+    assert nxt == "2027-01-10"
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -203,3 +203,22 @@ def test_monthly_figures_mtta_mttr_and_compliance() -> None:
     assert (s.response_compliance, s.resolution_compliance) == (50, 100)
     assert (s.response_breaches, s.resolution_breaches) == (1, 0)
     assert summarize([]).mtta_minutes is None
+
+
+def test_preventive_due_dates_clamp_month_ends_and_stop_at_contract_end() -> None:
+    from fieldservice.preventive import add_months, due_dates
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+    quarterly = due_dates(date(2026, 1, 15), 3, date(2026, 12, 31), None)
+    assert quarterly == [
+        date(2026, 1, 15),
+        date(2026, 4, 15),
+        date(2026, 7, 15),
+        date(2026, 10, 15),
+    ]
+    assert due_dates(date(2026, 1, 15), 3, date(2026, 12, 31), date(2026, 7, 15)) == [
+        date(2026, 1, 15),
+        date(2026, 4, 15),
+    ]

@@ -1,0 +1,106 @@
+"""Preventive maintenance: a contract's schedules (e.g. a quarterly robot inspection) become
+work orders ahead of their due dates. Planned visits carry no response/resolution clocks."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fieldservice import clock
+from fieldservice import repository as repo
+from fieldservice.models import NotFound, check_priority
+from fieldservice.service import NewOrder, create_in
+from servitize.db import Connection, Pool, transaction
+
+ACTOR = "fieldservice:preventive"
+VISIT_AT = time(9)  # planned start, tenant's local time
+
+_DUE = """
+SELECT s.*, c.tenant_id, c.end_date AS contract_end, t.timezone
+FROM fs_schedules s JOIN fs_contracts c ON c.id = s.contract_id
+JOIN tenants t ON t.id = c.tenant_id
+WHERE s.active AND s.next_due <= $1 ORDER BY s.id FOR UPDATE OF s SKIP LOCKED
+"""
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (Jan 31 + 1 = Feb 28/29)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def due_dates(first: date, every_months: int, until: date, end: date | None) -> list[date]:
+    """Due dates from `first` up to `until` (inclusive), before the contract's end."""
+    out: list[date] = []
+    due = first
+    while due <= until and (end is None or due < end):
+        out.append(due)
+        due = add_months(due, every_months)
+    return out
+
+
+async def create_schedule(pool: Pool, fields: dict[str, Any]) -> dict[str, Any]:
+    """A preventive schedule of a contract, for one of its tenant's devices or sites."""
+    check_priority(fields.get("priority", "p4"))
+    async with transaction(pool) as conn:
+        tenant = await conn.fetchval(
+            "SELECT tenant_id FROM fs_contracts WHERE id = $1", fields["contract_id"]
+        )
+        if tenant is None:
+            raise NotFound(f"contract {fields['contract_id']} not found")
+        await _check_place(conn, tenant, fields.get("device_id"), fields.get("site_id"))
+        return dict(await repo.insert(conn, "fs_schedules", fields))
+
+
+async def _check_place(conn: Connection, tenant: str, device: str | None, site: str | None) -> None:
+    if device is not None:
+        place = await repo.device_place(conn, device)
+        if place is None or place["tenant_id"] != tenant:
+            raise NotFound(f"device {device} not found")
+    if site is not None:
+        row = await repo.site_place(conn, site)
+        if row is None or row["tenant_id"] != tenant:
+            raise NotFound(f"site {site} not found")
+
+
+async def generate(pool: Pool, ahead_days: int = 30) -> list[str]:
+    """Create the work orders due within `ahead_days`; returns their numbers (idempotent)."""
+    if not 0 <= ahead_days <= 366:
+        raise ValueError("ahead_days must be 0..366")
+    horizon = clock.now().date() + timedelta(days=ahead_days)
+    made: list[str] = []
+    async with transaction(pool) as conn:
+        for s in await conn.fetch(_DUE, horizon):
+            dues = due_dates(s["next_due"], s["every_months"], horizon, s["contract_end"])
+            for due in dues:
+                made.append(await _visit(conn, s, due))
+            following = add_months(dues[-1], s["every_months"]) if dues else s["next_due"]
+            await repo.update(
+                conn,
+                "fs_schedules",
+                ("id", s["id"]),
+                {
+                    "next_due": following,
+                    "active": s["contract_end"] is None or following < s["contract_end"],
+                },
+            )
+    return made
+
+
+async def _visit(conn: Connection, s: Any, due: date) -> str:
+    new = NewOrder(
+        tenant_id=s["tenant_id"],
+        title=s["title"],
+        priority=s["priority"],
+        source="preventive",
+        device_id=s["device_id"],
+        site_id=s["site_id"],
+        schedule_id=s["id"],
+        due_date=due,
+        scheduled_for=datetime.combine(due, VISIT_AT, ZoneInfo(s["timezone"])),
+    )
+    return str((await create_in(conn, new, ACTOR))["number"])
