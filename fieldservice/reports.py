@@ -14,6 +14,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
+from fieldservice import clock, timeline
 from fieldservice.invoicing import period_bounds
 from fieldservice.models import Actor, NotFound
 from fieldservice.stats import OrderFacts, summarize
@@ -94,15 +95,10 @@ async def monthly(pool: Pool, tenant_id: str, period: str, actor: Actor) -> dict
         if zone is None:
             raise NotFound(f"tenant {tenant_id} not found")
         start, end = period_bounds(period, zone)
-        rows = await conn.fetch(
-            "SELECT * FROM fs_work_orders WHERE tenant_id = $1 AND created_at >= $2 "
-            "AND created_at < $3 ORDER BY id",
-            tenant_id,
-            start,
-            end,
-        )
+        rows = await timeline.month_rows(conn, [tenant_id], start, end)
     alerts = await _alerts(pool, tenant_id, start, end)
-    facts = [_facts(r) for r in rows]
+    verdicts = timeline.evaluate(rows, min(clock.now(), end))
+    facts = [_facts(r, verdicts[r["id"]]) for r in rows]
     return {
         "tenant_id": tenant_id,
         "period": period,
@@ -127,14 +123,14 @@ async def monthly(pool: Pool, tenant_id: str, period: str, actor: Actor) -> dict
     }
 
 
-def _facts(r: Any) -> OrderFacts:
+def _facts(r: Any, breaches: tuple[float | None, float | None]) -> OrderFacts:
     return OrderFacts(
         state=r["state"],
         created_at=r["created_at"],
         accepted_at=r["accepted_at"],
         completed_at=r["completed_at"],
-        response_breach=None if r["response_breach"] is None else float(r["response_breach"]),
-        resolution_breach=None if r["resolution_breach"] is None else float(r["resolution_breach"]),
+        response_breach=breaches[0],
+        resolution_breach=breaches[1],
     )
 
 

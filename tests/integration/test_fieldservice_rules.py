@@ -229,3 +229,18 @@ async def test_preventive_schedule_generates_work_orders_ahead_once(world: Ctx) 
 
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_monthly_report_counts_a_late_running_clock_as_a_breach(world: Ctx) -> None:
+    c, w, _ = world
+    await _manual(c, w, "acme")  # Monday 09:00, p2: respond by 13:00
+    h = w.headers("customer", "acme")
+    on_time = await ok(await c.get("/api/v1/service/reports/acme/2026-06", headers=h))
+    assert on_time["work_orders"]["response_compliance"] is None  # still running, not late
+    clock.set_to(sh(22, 14))
+    late = await ok(await c.get("/api/v1/service/reports/acme/2026-06", headers=h))
+    s = late["work_orders"]
+    assert (s["response_breaches"], s["response_compliance"], s["open"]) == (1, 0, 1)
+    assert s["resolution_compliance"] is None
+    tech = w.headers("technician")
+    assert (await c.get("/api/v1/service/reports/acme/2026-06", headers=tech)).status_code == 403
