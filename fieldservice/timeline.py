@@ -70,6 +70,7 @@ SELECT w.id, w.number, w.title, w.priority, w.tenant_id, w.state, w.created_at,
        coalesce(array_agg(e.detail->>'hold' ORDER BY e.id) FILTER (WHERE e.to_state IS NOT NULL),
                 '{}') AS holds
 FROM fs_work_orders w LEFT JOIN fs_events e ON e.work_order_id = w.id
+     AND ($1::text[] IS NULL OR e.tenant_id = ANY($1::text[]))
 WHERE ($1::text[] IS NULL OR w.tenant_id = ANY($1::text[]))
   AND w.created_at >= $2 AND w.created_at < $3
 GROUP BY w.id ORDER BY w.id
