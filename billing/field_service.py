@@ -12,6 +12,7 @@ import importlib.util
 from typing import Any
 
 from billing.models import Line, Period
+from registry import service as registry
 from servitize.db import Connection
 
 
@@ -26,11 +27,9 @@ async def add_lines(
 
     found = await service.invoice_lines(conn, str(period), tenant_ids)
     missing = [t for t in found if t not in bills]
-    for row in await conn.fetch(
-        "SELECT id, name, tax_id, address FROM tenants WHERE id = ANY($1::text[])", missing
-    ):
+    for tenant, row in (await registry.tenant_details(conn, missing)).items():
         buyer = {"name": row["name"], "tax_id": row["tax_id"], "address": row["address"]}
-        bills[row["id"]] = Bill(row["id"], buyer, "CNY")
+        bills[tenant] = Bill(tenant, buyer, "CNY")
     for tenant, charges in found.items():
         bills[tenant].lines.extend(
             Line(

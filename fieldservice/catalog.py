@@ -17,6 +17,7 @@ from fieldservice.models import (
     parse_tiers,
 )
 from fieldservice.workcalendar import BusinessCalendar
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 SEVERITIES = ("info", "warning", "major", "critical")
@@ -72,12 +73,14 @@ async def load_calendar(conn: Connection, calendar_id: str, timezone: str) -> Bu
 
 async def save_technician(pool: Pool, fields: dict[str, Any]) -> dict[str, Any]:
     """Create or update a technician (skills, sites covered, base coordinates, key)."""
+    key = fields.get("api_key_id")
+    if key is not None:
+        from api import service as keys
+
+        roles = {k.id: k.role for k in await keys.list_keys(pool)}
+        if roles.get(key) != "technician":
+            raise ValueError(f"api key {key} is not a technician key")
     async with transaction(pool) as conn:
-        key = fields.get("api_key_id")
-        if key is not None:
-            role = await conn.fetchval("SELECT role FROM api_keys WHERE id = $1", key)
-            if role != "technician":
-                raise ValueError(f"api key {key} is not a technician key")
         return dict(await crepo.upsert(conn, "fs_technicians", "id", fields))
 
 
@@ -96,22 +99,21 @@ async def create_contract(pool: Pool, fields: dict[str, Any]) -> dict[str, Any]:
 
     parse_targets(fields["priorities"])
     parse_tiers(fields.get("credit_tiers", []))
-    async with transaction(pool) as conn:
-        await _check_tenant_refs(conn, fields)
-        return dict(await insert(conn, "fs_contracts", fields))
-
-
-async def _check_tenant_refs(conn: Connection, fields: dict[str, Any]) -> None:
-    tenant = fields["tenant_id"]
-    if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant):
-        raise NotFound(f"tenant {tenant} not found")
     sub = fields.get("subscription_id")
-    if sub is not None and not await conn.fetchval(
-        "SELECT 1 FROM billing_subscriptions WHERE id = $1 AND tenant_id = $2", sub, tenant
-    ):
-        raise NotFound(f"subscription {sub} not found")
-    if await crepo.one(conn, "fs_calendars", "id", fields.get("calendar_id", "default")) is None:
-        raise NotFound(f"calendar {fields.get('calendar_id')} not found")
+    if sub is not None:
+        from billing import service as billing
+
+        if sub not in {
+            s["id"] for s in await billing.list_subscriptions(pool, fields["tenant_id"])
+        }:
+            raise NotFound(f"subscription {sub} not found")
+    async with transaction(pool) as conn:
+        if not await registry.tenant_exists(conn, fields["tenant_id"]):
+            raise NotFound(f"tenant {fields['tenant_id']} not found")
+        calendar = fields.get("calendar_id", "default")
+        if await crepo.one(conn, "fs_calendars", "id", calendar) is None:
+            raise NotFound(f"calendar {calendar} not found")
+        return dict(await insert(conn, "fs_contracts", fields))
 
 
 async def create_policy(pool: Pool, fields: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldservice import catalog_repository as crepo
-from fieldservice import clock
+from fieldservice import clock, places
 from fieldservice import repository as repo
 from fieldservice.catalog import SEVERITIES
 from fieldservice.models import Actor, Conflict, NotFound
@@ -34,12 +34,12 @@ async def on_alert_opened(conn: Connection, alert: dict[str, Any]) -> int | None
     if wo is not None:
         await attach(conn, wo, alert["id"], ACTOR, clock.now())
         return int(wo["id"])
-    place = await repo.device_place(conn, device)
-    if place is None:
+    place = await places.of_device(conn, device)
+    if place is None or place.device_type is None:
         return None
     upto = list(SEVERITIES[: SEVERITIES.index(alert["severity"]) + 1])
     policy = await crepo.matching_policy(
-        conn, alert["tenant_id"], alert["rule"], place["device_type_id"], upto
+        conn, alert["tenant_id"], alert["rule"], place.device_type, upto
     )
     if policy is None:
         return None
@@ -57,8 +57,8 @@ async def on_alert_opened(conn: Connection, alert: dict[str, Any]) -> int | None
 
 async def from_alert(pool: Pool, alert_id: int, priority: str, actor: Actor) -> dict[str, Any]:
     """A work order for an alert, by hand; an open one of the device takes the alert instead."""
-    from analytics import service as alerts
-    from analytics.models import NotFound as AlertNotFound
+    from analytics.alerts import service as alerts
+    from analytics.alerts.models import NotFound as AlertNotFound
 
     try:
         alert = await alerts.detail(pool, alert_id, actor.tenant_id)

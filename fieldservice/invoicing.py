@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fieldservice import places
 from fieldservice.charges import Charge, OrderWork, PartUse, charges
 from fieldservice.models import pricing_of
 from servitize.db import Connection
@@ -26,23 +27,19 @@ SELECT w.id, w.number, w.tenant_id, w.contract_id, w.completed_at,
        coalesce(w.response_breach, 0) AS response_breach,
        coalesce(w.resolution_breach, 0) AS resolution_breach,
        EXISTS (SELECT 1 FROM fs_events e WHERE e.work_order_id = w.id
-               AND e.to_state = 'en_route') AS visit,
-       extract(year FROM w.completed_at AT TIME ZONE t.timezone)::int AS year
-FROM fs_work_orders w JOIN tenants t ON t.id = w.tenant_id
+               AND e.to_state = 'en_route') AS visit
+FROM fs_work_orders w
 WHERE w.contract_id IS NOT NULL AND w.state IN ('completed', 'closed')
-  AND ($3::text[] IS NULL OR w.tenant_id = ANY($3::text[]))
-  AND w.completed_at >= (make_date($1, $2, 1)::timestamp AT TIME ZONE t.timezone)
-  AND w.completed_at < ((make_date($1, $2, 1) + interval '1 month')::timestamp
-                        AT TIME ZONE t.timezone)
+  AND w.tenant_id = ANY($1::text[]) AND w.completed_at >= $2 AND w.completed_at < $3
 ORDER BY w.tenant_id, w.completed_at, w.id
 """
 
-# Visits of the same contract earlier in the same (tenant-local) year.
+# Visits of the same contract earlier in the year ($2 = the year's start in the tenant's zone).
 _VISITS_BEFORE = """
 SELECT w.id, count(*) OVER (PARTITION BY w.contract_id ORDER BY w.completed_at, w.id) - 1 AS n
-FROM fs_work_orders w JOIN tenants t ON t.id = w.tenant_id
+FROM fs_work_orders w
 WHERE w.contract_id = ANY($1::bigint[]) AND w.state IN ('completed', 'closed')
-  AND extract(year FROM w.completed_at AT TIME ZONE t.timezone) = ANY($2::int[])
+  AND w.completed_at >= $2 AND w.completed_at < $3
   AND EXISTS (SELECT 1 FROM fs_events e WHERE e.work_order_id = w.id AND e.to_state = 'en_route')
 """
 
@@ -72,8 +69,21 @@ async def invoice_lines(
     conn: Connection, period: str, tenant_ids: list[str] | None = None
 ) -> dict[str, list[Charge]]:
     """Each tenant's work-order lines for a month, in completion order (read-only)."""
-    year, month = _period(period)
-    rows = await conn.fetch(_BILLED, year, month, tenant_ids)
+    _period(period)
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    for tenant, zone in (await places.zones(conn, tenant_ids)).items():
+        by_zone[zone].append(tenant)
+    out: dict[str, list[Charge]] = {}
+    for zone, tenants in sorted(by_zone.items()):
+        out |= await _in_zone(conn, period, zone, sorted(tenants))
+    return dict(sorted(out.items()))
+
+
+async def _in_zone(
+    conn: Connection, period: str, zone: str, tenants: list[str]
+) -> dict[str, list[Charge]]:
+    start, end = period_bounds(period, zone)
+    rows = await conn.fetch(_BILLED, tenants, start, end)
     if not rows:
         return {}
     ids = [r["id"] for r in rows]
@@ -84,9 +94,9 @@ async def invoice_lines(
             list({r["contract_id"] for r in rows}),
         )
     }
+    year_start = start.replace(month=1)
     before = {
-        r["id"]: r["n"]
-        for r in await conn.fetch(_VISITS_BEFORE, list(contracts), list({r["year"] for r in rows}))
+        r["id"]: r["n"] for r in await conn.fetch(_VISITS_BEFORE, list(contracts), year_start, end)
     }
     minutes = {
         (r["work_order_id"], r["kind"]): r["minutes"] for r in await conn.fetch(_MINUTES, ids)

@@ -8,19 +8,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fieldservice import clock
+from fieldservice import clock, places
 from fieldservice import repository as repo
 from fieldservice.models import NotFound, check_priority
-from fieldservice.service import NewOrder, create_in
+from fieldservice.service import NewOrder, checked_place, create_in
 from servitize.db import Connection, Pool, transaction
 
 ACTOR = "fieldservice:preventive"
 VISIT_AT = time(9)  # planned start, tenant's local time
 
 _DUE = """
-SELECT s.*, c.tenant_id, c.end_date AS contract_end, t.timezone
+SELECT s.*, c.tenant_id, c.end_date AS contract_end
 FROM fs_schedules s JOIN fs_contracts c ON c.id = s.contract_id
-JOIN tenants t ON t.id = c.tenant_id
 WHERE s.active AND s.next_due <= $1 ORDER BY s.id FOR UPDATE OF s SKIP LOCKED
 """
 
@@ -52,19 +51,8 @@ async def create_schedule(pool: Pool, fields: dict[str, Any]) -> dict[str, Any]:
         )
         if tenant is None:
             raise NotFound(f"contract {fields['contract_id']} not found")
-        await _check_place(conn, tenant, fields.get("device_id"), fields.get("site_id"))
+        await checked_place(conn, tenant, fields.get("device_id"), fields.get("site_id"))
         return dict(await repo.insert(conn, "fs_schedules", fields))
-
-
-async def _check_place(conn: Connection, tenant: str, device: str | None, site: str | None) -> None:
-    if device is not None:
-        place = await repo.device_place(conn, device)
-        if place is None or place["tenant_id"] != tenant:
-            raise NotFound(f"device {device} not found")
-    if site is not None:
-        row = await repo.site_place(conn, site)
-        if row is None or row["tenant_id"] != tenant:
-            raise NotFound(f"site {site} not found")
 
 
 async def generate(pool: Pool, ahead_days: int = 30) -> list[str]:
@@ -74,10 +62,12 @@ async def generate(pool: Pool, ahead_days: int = 30) -> list[str]:
     horizon = clock.now().date() + timedelta(days=ahead_days)
     made: list[str] = []
     async with transaction(pool) as conn:
-        for s in await conn.fetch(_DUE, horizon):
+        due_now = await conn.fetch(_DUE, horizon)
+        zones = await places.zones(conn, sorted({s["tenant_id"] for s in due_now}))
+        for s in due_now:
             dues = due_dates(s["next_due"], s["every_months"], horizon, s["contract_end"])
             for due in dues:
-                made.append(await _visit(conn, s, due))
+                made.append(await _visit(conn, s, due, zones[s["tenant_id"]]))
             following = add_months(dues[-1], s["every_months"]) if dues else s["next_due"]
             await repo.update(
                 conn,
@@ -91,7 +81,7 @@ async def generate(pool: Pool, ahead_days: int = 30) -> list[str]:
     return made
 
 
-async def _visit(conn: Connection, s: Any, due: date) -> str:
+async def _visit(conn: Connection, s: Any, due: date, zone: str) -> str:
     new = NewOrder(
         tenant_id=s["tenant_id"],
         title=s["title"],
@@ -101,6 +91,6 @@ async def _visit(conn: Connection, s: Any, due: date) -> str:
         site_id=s["site_id"],
         schedule_id=s["id"],
         due_date=due,
-        scheduled_for=datetime.combine(due, VISIT_AT, ZoneInfo(s["timezone"])),
+        scheduled_for=datetime.combine(due, VISIT_AT, ZoneInfo(zone)),
     )
     return str((await create_in(conn, new, ACTOR))["number"])

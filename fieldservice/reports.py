@@ -14,7 +14,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-from fieldservice import clock, timeline
+from fieldservice import clock, places, timeline
 from fieldservice.invoicing import period_bounds
 from fieldservice.models import Actor, NotFound
 from fieldservice.stats import OrderFacts, summarize
@@ -91,7 +91,7 @@ async def monthly(pool: Pool, tenant_id: str, period: str, actor: Actor) -> dict
     if actor.tenant_id is not None and actor.tenant_id != tenant_id:
         raise NotFound(f"tenant {tenant_id} not found")
     async with pool.acquire() as conn:
-        zone = await conn.fetchval("SELECT timezone FROM tenants WHERE id = $1", tenant_id)
+        zone = await places.zone(conn, tenant_id)
         if zone is None:
             raise NotFound(f"tenant {tenant_id} not found")
         start, end = period_bounds(period, zone)
@@ -136,8 +136,8 @@ def _facts(r: Any, breaches: tuple[float | None, float | None]) -> OrderFacts:
 
 async def _alerts(pool: Pool, tenant_id: str, start: Any, end: Any) -> dict[str, int]:
     """Alerts whose evidence began in the month, by severity (through the alert service)."""
-    from analytics import service as alerts
-    from analytics.models import AlertFilter
+    from analytics.alerts import service as alerts
+    from analytics.alerts.models import AlertFilter
 
     counts: dict[str, int] = {}
     cursor: int | None = None

@@ -184,25 +184,3 @@ async def open_load(conn: Connection) -> dict[str, int]:
         OPEN_STATES,
     )
     return {r["technician_id"]: r["n"] for r in rows}
-
-
-async def device_place(conn: Connection, device_id: str) -> Row | None:
-    """A device's tenant, site, type and the site's coordinates."""
-    return await conn.fetchrow(
-        "SELECT d.id, d.tenant_id, d.site_id, d.device_type_id, s.latitude, s.longitude "
-        "FROM devices d LEFT JOIN sites s ON s.id = d.site_id WHERE d.id = $1",
-        device_id,
-    )
-
-
-async def site_place(conn: Connection, site_id: str) -> Row | None:
-    """A site's tenant and coordinates."""
-    return await conn.fetchrow(
-        "SELECT id, tenant_id, latitude, longitude FROM sites WHERE id = $1", site_id
-    )
-
-
-async def tenant_zone(conn: Connection, tenant_id: str) -> str | None:
-    """A tenant's time zone (None when there is no such tenant)."""
-    zone: str | None = await conn.fetchval("SELECT timezone FROM tenants WHERE id = $1", tenant_id)
-    return zone

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fieldservice import catalog, clock, timeline
+from fieldservice import catalog, clock, places, timeline
 from fieldservice import catalog_repository as crepo
 from fieldservice import repository as repo
 from fieldservice.invoicing import invoice_lines
@@ -88,27 +88,31 @@ async def create(pool: Pool, new: NewOrder, actor: Actor) -> dict[str, Any]:
     return await detail(pool, row["id"], actor)
 
 
-async def _place(conn: Connection, new: NewOrder) -> tuple[str | None, str | None, Any]:
-    """(site, device type, coordinates row) of the work order, checked against its tenant."""
-    if new.device_id is not None:
-        dev = await repo.device_place(conn, new.device_id)
-        if dev is None or dev["tenant_id"] != new.tenant_id:
-            raise NotFound(f"device {new.device_id} not found")
-        return dev["site_id"], dev["device_type_id"], dev
-    if new.site_id is not None:
-        site = await repo.site_place(conn, new.site_id)
-        if site is None or site["tenant_id"] != new.tenant_id:
-            raise NotFound(f"site {new.site_id} not found")
-        return new.site_id, None, site
-    return None, None, None
+async def checked_place(
+    conn: Connection, tenant_id: str, device_id: str | None, site_id: str | None
+) -> places.Place | None:
+    """The device's (else the site's) place, NotFound when it is not the tenant's."""
+    if device_id is not None:
+        dev = await places.of_device(conn, device_id)
+        if dev is None or dev.tenant_id != tenant_id:
+            raise NotFound(f"device {device_id} not found")
+        return dev
+    if site_id is not None:
+        site = await places.of_site(conn, site_id)
+        if site is None or site.tenant_id != tenant_id:
+            raise NotFound(f"site {site_id} not found")
+        return site
+    return None
 
 
 async def create_in(conn: Connection, new: NewOrder, actor_name: str) -> Any:
     """Create a work order inside the caller's transaction; deadlines are fixed here."""
-    zone = await repo.tenant_zone(conn, new.tenant_id)
+    zone = await places.zone(conn, new.tenant_id)
     if zone is None:
         raise NotFound(f"tenant {new.tenant_id} not found")
-    site_id, device_type, _ = await _place(conn, new)
+    place = await checked_place(conn, new.tenant_id, new.device_id, new.site_id)
+    site_id = place.site_id if place else None
+    device_type = place.device_type if place else None
     at = clock.now()
     fields: dict[str, Any] = {
         "number": await repo.next_number(conn, at.astimezone(ZoneInfo(zone)).year),
@@ -258,8 +262,8 @@ async def _fields(conn: Connection, wo: Any, move: Move, at: datetime) -> dict[s
 
 
 async def _resolve_alerts(pool: Pool, alert_ids: list[int], actor: str, number: str) -> None:
-    from analytics import service as alerts
-    from analytics.models import Conflict as AlertConflict
+    from analytics.alerts import service as alerts
+    from analytics.alerts.models import Conflict as AlertConflict
 
     for alert_id in alert_ids:
         try:

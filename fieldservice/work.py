@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from fieldservice import catalog_repository as crepo
-from fieldservice import clock
+from fieldservice import clock, places
 from fieldservice import repository as repo
 from fieldservice.models import Actor, Conflict, Forbidden, NotFound, check_part_no
 from fieldservice.service import locked
@@ -228,14 +228,14 @@ async def suggest(pool: Pool, wo_id: int, actor: Actor, limit: int = 5) -> list[
         wo = await repo.work_order(conn, wo_id, actor.tenant_id, None, lock=False)
         if wo is None:
             raise NotFound(f"work order {wo_id} not found")
-        site = await repo.site_place(conn, wo["site_id"]) if wo["site_id"] else None
+        site = await places.of_site(conn, wo["site_id"]) if wo["site_id"] else None
         techs = await crepo.all_rows(conn, "fs_technicians", "id")
         load = await repo.open_load(conn)
     need = Need(
         skills=frozenset(wo["required_skills"]),
         site_id=wo["site_id"],
-        latitude=site["latitude"] if site else None,
-        longitude=site["longitude"] if site else None,
+        latitude=site.latitude if site else None,
+        longitude=site.longitude if site else None,
     )
     cands = [
         Candidate(

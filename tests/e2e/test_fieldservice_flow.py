@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from analytics.detect import run_detector
+from analytics.monitor.detect import run_detector
 from fieldservice import clock
 from servitize.db import Pool
 from tests.integration.ingest_support import eventually, publish, running_ingest

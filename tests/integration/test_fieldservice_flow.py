@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from analytics import service as alerts
+from analytics.alerts import service as alerts
 from fieldservice import clock
 from servitize.db import Pool
 from tests.integration.test_api_support import World, client, seed

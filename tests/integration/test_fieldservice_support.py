@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from analytics import service as alerts
-from analytics.models import DeviceRef
+from analytics.alerts import service as alerts
+from analytics.alerts.models import DeviceRef
 from api.service import parse_key
 from fieldservice import clock
 from servitize.db import Pool
