@@ -32,10 +32,15 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-def due_dates(first: date, every_months: int, until: date, end: date | None) -> list[date]:
-    """Due dates from `first` up to `until` (inclusive), before the contract's end."""
+def due_dates(
+    first: date, every_months: int, until: date, end: date | None, today: date | None = None
+) -> list[date]:
+    """Due dates from `first` up to `until` (inclusive), before the contract's end; dates
+    already past `today` are missed visits and are not generated afterwards."""
     out: list[date] = []
     due = first
+    while today is not None and due < today:
+        due = add_months(due, every_months)
     while due <= until and (end is None or due < end):
         out.append(due)
         due = add_months(due, every_months)
@@ -59,16 +64,19 @@ async def generate(pool: Pool, ahead_days: int = 30) -> list[str]:
     """Create the work orders due within `ahead_days`; returns their numbers (idempotent)."""
     if not 0 <= ahead_days <= 366:
         raise ValueError("ahead_days must be 0..366")
-    horizon = clock.now().date() + timedelta(days=ahead_days)
+    today = clock.now().date()
+    horizon = today + timedelta(days=ahead_days)
     made: list[str] = []
     async with transaction(pool) as conn:
         due_now = await conn.fetch(_DUE, horizon)
         zones = await places.zones(conn, sorted({s["tenant_id"] for s in due_now}))
         for s in due_now:
-            dues = due_dates(s["next_due"], s["every_months"], horizon, s["contract_end"])
+            dues = due_dates(s["next_due"], s["every_months"], horizon, s["contract_end"], today)
             for due in dues:
                 made.append(await _visit(conn, s, due, zones[s["tenant_id"]]))
             following = add_months(dues[-1], s["every_months"]) if dues else s["next_due"]
+            while following <= horizon:  # only past dates were left: skip them too
+                following = add_months(following, s["every_months"])
             await repo.update(
                 conn,
                 "fs_schedules",

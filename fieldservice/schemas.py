@@ -277,7 +277,7 @@ class ScheduleIn(_In):
     contract_id: int = Field(ge=1, le=2**62)
     title: str = Field(min_length=1, max_length=200)
     every_months: int = Field(ge=1, le=120)
-    next_due: date
+    next_due: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     device_id: str | None = DeviceId
     site_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     priority: Priority = "p4"

@@ -13,7 +13,7 @@ import pytest
 from fieldservice import clock
 from servitize.db import Pool
 from tests.integration.test_api_support import World, client, seed
-from tests.integration.test_fieldservice_support import CONTRACT, ok, raise_alert, setup, sh
+from tests.integration.test_fieldservice_support import CONTRACT, key_id, ok, raise_alert, setup, sh
 
 Ctx = tuple[httpx.AsyncClient, World, Pool]
 WO = "/api/v1/service/work-orders"
@@ -244,3 +244,49 @@ async def test_monthly_report_counts_a_late_running_clock_as_a_breach(world: Ctx
     assert s["resolution_compliance"] is None
     tech = w.headers("technician")
     assert (await c.get("/api/v1/service/reports/acme/2026-06", headers=tech)).status_code == 403
+
+
+async def test_incomplete_revisit_close_and_cancel_are_audited(world: Ctx) -> None:
+    c, w, _ = world
+    op, tech = w.headers("operator"), w.headers("technician")
+    wo = (await _manual(c, w, "acme"))["id"]
+    await _in_progress(c, w, wo)
+    steps: list[dict[str, Any]] = [
+        {"to": "incomplete", "reason": "needs a new gearbox"},
+        {"to": "assigned", "technician_id": "li"},
+        {"to": "accepted"},
+        {"to": "in_progress"},
+        {"to": "completed"},
+    ]
+    for body in steps:
+        h = op if body["to"] == "assigned" else tech  # reassigning is the dispatcher's
+        await ok(await c.post(f"{WO}/{wo}/transitions", json=body, headers=h))
+    assert await _status(c, tech, f"{wo}/transitions", {"to": "closed"}) == 403
+    closed = await ok(await c.post(f"{WO}/{wo}/transitions", json={"to": "closed"}, headers=op))
+    assert closed["closed_at"] is not None
+    assert await _status(c, op, f"{wo}/transitions", {"to": "canceled", "reason": "x"}) == 409
+    moves = [
+        (e["from_state"], e["to_state"], e["detail"].get("reason"))
+        for e in closed["events"]
+        if e["action"] == "transition"
+    ]
+    assert moves[-6:] == [
+        ("in_progress", "incomplete", "needs a new gearbox"),
+        ("incomplete", "assigned", None),
+        ("assigned", "accepted", None),
+        ("accepted", "in_progress", None),
+        ("in_progress", "completed", None),
+        ("completed", "closed", None),
+    ]
+    other = (await _manual(c, w, "acme"))["id"]
+    canceled = await ok(
+        await c.post(
+            f"{WO}/{other}/transitions", json={"to": "canceled", "reason": "duplicate"}, headers=op
+        )
+    )
+    last = canceled["events"][-1]
+    assert (last["to_state"], last["detail"]["reason"], last["actor"]) == (
+        "canceled",
+        "duplicate",
+        f"key:{key_id(w, 'operator', None)}",
+    )

@@ -222,3 +222,11 @@ def test_preventive_due_dates_clamp_month_ends_and_stop_at_contract_end() -> Non
         date(2026, 1, 15),
         date(2026, 4, 15),
     ]
+
+
+def test_missed_preventive_visits_are_not_generated_afterwards() -> None:
+    from fieldservice.preventive import due_dates
+
+    # a schedule left since 2020: only the visits from today on (none from years of backlog)
+    got = due_dates(date(2020, 1, 15), 1, date(2026, 8, 1), None, today=date(2026, 6, 22))
+    assert got == [date(2026, 7, 15)]
