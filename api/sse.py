@@ -1,4 +1,8 @@
-"""Server-Sent Events from a change feed: events after an id, woken by a NOTIFY channel."""
+"""A Server-Sent Events feed over a table's change feed, woken by a NOTIFY channel.
+
+Any domain with an id-ordered event table and a `pg_notify` can stream it: pass the channel
+and a function returning the events after an id.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,14 @@ from fastapi import Request
 from api.problems import Problem
 from servitize.db import Pool
 
-# How long a stream waits for a notification before looking anyway.
 POLL_S = 5.0
-# The feed's rows after an event id; each has an `id` and an `action`.
 Fetch = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
-def event_id(header: str | None) -> int:
-    """The Last-Event-ID header as an event id (0 when absent); 400 when it is not one."""
+def last_event_id(header: str | None, after: int | None) -> int:
+    """Where a stream resumes: ?after= wins over the Last-Event-ID header."""
+    if after is not None:
+        return after
     if header is None:
         return 0
     try:
@@ -29,11 +33,11 @@ def event_id(header: str | None) -> int:
         raise Problem(400, "Bad Request", "Last-Event-ID must be an event id") from None
 
 
-async def events(
-    request: Request, pool: Pool, channel: str, fetch: Fetch, last: int, poll_s: float = POLL_S
-) -> AsyncIterator[dict[str, Any]]:
-    """Every row after `last` as an SSE event (id = row id, event = action), until the client
-    leaves; a notification on `channel` wakes the loop, else it looks every `poll_s`."""
+async def feed(
+    request: Request, pool: Pool, channel: str, fetch: Fetch, last: int,
+    name: Callable[[dict[str, Any]], str],
+) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+    """SSE messages (id, event, data) for every event after `last`, until the client leaves."""
     wake = asyncio.Event()
 
     def poke(*_: object) -> None:
@@ -46,9 +50,8 @@ async def events(
                 wake.clear()
                 for ev in await fetch(last):
                     last = ev["id"]
-                    yield {"id": str(last), "event": ev["action"],
-                           "data": json.dumps(ev, default=str)}  # fmt: skip
+                    yield {"id": str(last), "event": name(ev), "data": json.dumps(ev, default=str)}
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), poll_s)
+                    await asyncio.wait_for(wake.wait(), POLL_S)
         finally:
             await listen.remove_listener(channel, poke)

@@ -8,11 +8,13 @@ import sys
 
 BENCHES = (
     "bench.ingest",
+    "bench.ingest_restart",
     "bench.simulate",
     "bench.detect",
     "bench.billing",
     "bench.fieldservice",
     "bench.api",
+    "bench.fleet",
 )
 
 

@@ -24,9 +24,13 @@ async def stream(
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> EventSourceResponse:
     """Every audited change the caller may see, as it happens."""
-    start = after if after is not None else sse.event_id(last_event_id)
+    start = sse.last_event_id(last_event_id, after)
 
     async def fetch(last: int) -> list[dict[str, Any]]:
         return await service.events_after(pool, actor, last)
 
-    return EventSourceResponse(sse.events(request, pool, CHANNEL, fetch, start))
+    return EventSourceResponse(sse.feed(request, pool, CHANNEL, fetch, start, _action))
+
+
+def _action(ev: dict[str, Any]) -> str:
+    return str(ev["action"])

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "billing.cli",
     "fieldservice.cli",
     "api.cli",
+    "fleet.cli",
     "servitize.demo",
 )
 

@@ -101,12 +101,16 @@ async def stream(
     after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
 ) -> EventSourceResponse:
     """Every alert change as an SSE event (id = event id; resume with Last-Event-ID)."""
-    start = after if after is not None else sse.event_id(last_event_id)
 
     async def fetch(last: int) -> list[dict[str, Any]]:
         return await service.events_after(pool, last, who.tenant_id)
 
-    return EventSourceResponse(sse.events(request, pool, "servitize_alerts", fetch, start))
+    start = sse.last_event_id(last_event_id, after)
+    return EventSourceResponse(sse.feed(request, pool, "servitize_alerts", fetch, start, _action))
+
+
+def _action(event: dict[str, Any]) -> str:
+    return str(event["action"])
 
 
 @router.get(
