@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-ROLES = ("admin", "operator", "finance", "viewer")
+ROLES = ("admin", "operator", "finance", "viewer", "technician", "customer")
 
 
 def check_role(role: str) -> str:

@@ -12,6 +12,7 @@ BENCHES = (
     "bench.simulate",
     "bench.detect",
     "bench.billing",
+    "bench.fieldservice",
     "bench.api",
     "bench.fleet",
 )

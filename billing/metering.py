@@ -7,8 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from billing import field_service, usage
 from billing import invoice_repository as inv_repo
-from billing import usage
 from billing.invoice_math import late_usage_line
 from billing.models import Coverage, Line, Period, Plan
 from billing.pricing import Terms, daily_counts, included_units, price_subscription
@@ -75,6 +75,7 @@ async def collect(
         lines = price_subscription(terms_of(row, plan), period, counts, sla.get(row["id"]))
         _bill(bills, row, plan).lines.extend(lines)
     await _late_usage(conn, period, tenant_ids, plans, bills)
+    await field_service.add_lines(conn, period, tenant_ids, bills)
     return bills
 
 

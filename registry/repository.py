@@ -244,3 +244,10 @@ async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> di
         "SELECT id, timezone FROM tenants WHERE $1::text[] IS NULL OR id = ANY($1)", tenant_ids
     )
     return {r["id"]: r["timezone"] for r in rows}
+
+
+async def site_locations(conn: Connection, site_ids: list[str]) -> list[Any]:
+    """Tenant and coordinates of sites."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, latitude, longitude FROM sites WHERE id = ANY($1::text[])", site_ids
+    )

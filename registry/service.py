@@ -256,3 +256,11 @@ async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, d
 async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
     """Time zone per tenant (all when None)."""
     return await repository.tenant_timezones(conn, tenant_ids)
+
+
+async def site_locations(
+    conn: Connection, site_ids: list[str]
+) -> dict[str, tuple[str, float | None, float | None]]:
+    """(tenant, latitude, longitude) per site id (field service: distance to a site)."""
+    rows = await repository.site_locations(conn, site_ids)
+    return {r["id"]: (r["tenant_id"], r["latitude"], r["longitude"]) for r in rows}

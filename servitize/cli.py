@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "simulators.cli",
     "analytics.cli",
     "billing.cli",
+    "fieldservice.cli",
     "api.cli",
     "fleet.cli",
     "servitize.demo",

@@ -6,6 +6,9 @@ another process opened the key first; the row is then locked and updated instead
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import logging
 from typing import Any
 
 import asyncpg
@@ -15,6 +18,11 @@ from analytics.alerts.models import DeviceRef, alert_state, device_time
 from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
 from servitize.db import Connection
+
+log = logging.getLogger(__name__)
+# Modules told when an alert opens (`on_alert_opened(conn, alert)`), inside the alert's
+# transaction but in a savepoint: a failing hook is logged and never loses the alert.
+OPEN_HOOKS = ("fieldservice.dispatch",)
 
 
 async def apply_finding(conn: Connection, dev: DeviceRef, f: Finding, actor: str) -> list[str]:
@@ -66,9 +74,21 @@ async def _open(
     detail = {"severity": f.severity, "suppressed": suppressed, "sentence": f.sentence}
     await repo.insert_event(conn, alert_id, dev.tenant_id, actor, "opened", detail)
     actions.append("opened")
+    await _on_open(conn, {**row, "id": alert_id})
     if not suppressed:
         await _notify(conn, alert_id, "open", {**row, "id": alert_id, "state": "active"})
     return None
+
+
+async def _on_open(conn: Connection, alert: dict[str, Any]) -> None:
+    for name in OPEN_HOOKS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            async with conn.transaction():
+                await importlib.import_module(name).on_alert_opened(conn, alert)
+        except Exception:
+            log.exception("alert-open hook %s failed for alert %s", name, alert["id"])
 
 
 async def _update(
