@@ -55,7 +55,13 @@ HEADER_COLUMNS = (
     "seller_name",
     "seller_tax_id",
     "seller_address",
+    "timezone",
+    "period_start",
+    "period_end",
+    "measured_until",
 )
+# Header columns added after invoices were first issued: left out of an old invoice's hash.
+LATER_HEADER_COLUMNS = frozenset(("timezone", "period_start", "period_end", "measured_until"))
 _HEADER_TYPES = (
     "text",
     "text",
@@ -69,6 +75,10 @@ _HEADER_TYPES = (
     "text",
     "text",
     "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
 )
 
 
@@ -93,7 +103,8 @@ async def upsert_drafts(
         f"""INSERT INTO billing_invoices (period, {", ".join(HEADER_COLUMNS)})
             SELECT $1, u.tenant_id, u.currency, u.subtotal, u.vat, u.total,
                    u.vat_breakdown::jsonb, u.buyer_name, u.buyer_tax_id, u.buyer_address,
-                   u.seller_name, u.seller_tax_id, u.seller_address
+                   u.seller_name, u.seller_tax_id, u.seller_address,
+                   u.timezone, u.period_start, u.period_end, u.measured_until
             FROM unnest({unnest}) AS u({", ".join(HEADER_COLUMNS)})
             ON CONFLICT (tenant_id, period) WHERE status <> 'void'
             DO UPDATE SET {sets}, generated_at = now()
@@ -240,19 +251,22 @@ async def lock_drafts(conn: Connection, invoice_ids: list[int]) -> list[asyncpg.
 
 
 async def mark_finalized_many(
-    conn: Connection, issued: list[tuple[int, str, str]], at: Any
+    conn: Connection, issued: list[tuple[int, str, str]], at: Any, early_reason: str | None = None
 ) -> None:
-    """Record (invoice id, number, content hash) for many invoices finalized at `at`."""
+    """Record (invoice id, number, content hash) for many invoices finalized at `at`, and
+    why when the period had not ended."""
     ids, numbers, digests = ([row[k] for row in issued] for k in range(3))
     await conn.execute(
         """UPDATE billing_invoices i SET status = 'finalized', number = u.number,
-                  content_hash = u.digest, finalized_at = $4
+                  content_hash = u.digest, finalized_at = $4,
+                  early_finalize_reason = CASE WHEN $4 < i.period_end THEN $5 END
            FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, number, digest)
            WHERE i.id = u.id""",
         ids,
         numbers,
         digests,
         at,
+        early_reason,
     )
 
 
@@ -280,3 +294,27 @@ async def set_status(conn: Connection, invoice_id: int, status: str, reason: str
         status,
         reason,
     )
+
+
+async def unknown_tenants(conn: Connection, tenant_ids: list[str]) -> list[str]:
+    """The ids among `tenant_ids` that name no tenant."""
+    rows = await conn.fetch(
+        """SELECT t FROM unnest($1::text[]) t
+           WHERE NOT EXISTS (SELECT 1 FROM tenants WHERE id = t) ORDER BY t""",
+        tenant_ids,
+    )
+    return [r["t"] for r in rows]
+
+
+async def record_run(
+    conn: Connection, period: str, drafts: int, failures: list[dict[str, str]]
+) -> int:
+    """Record a finished billing run with the tenants it could not bill."""
+    run_id: int = await conn.fetchval(
+        """INSERT INTO billing_runs (period, finished_at, drafts, failures)
+           VALUES ($1, now(), $2, $3) RETURNING id""",
+        period,
+        drafts,
+        failures,
+    )
+    return run_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from billing.charge_models import charge_model
@@ -185,32 +185,49 @@ def sla_credit_percent(plan: Plan, availability: Decimal) -> Decimal | None:
     return max(hits) if hits else None
 
 
-def sla_line(terms: Terms, availability: Decimal | None, recurring: Line | None) -> Line | None:
-    """A negative line crediting a share of the recurring charge when availability misses."""
+def sla_line(
+    terms: Terms,
+    availability: Decimal | None,
+    recurring: Line | None,
+    until: datetime | None = None,
+) -> Line | None:
+    """A negative line crediting a share of the recurring charge when availability misses.
+
+    `until`: the month is still running and availability was measured up to then only."""
     if availability is None or recurring is None:
         return None
     percent = sla_credit_percent(terms.plan, availability)
     if percent is None:
         return None
     shown = availability.quantize(Decimal("0.001"))
+    detail: dict[str, object] = {"availability": str(shown), "credit_percent": str(percent)}
+    so_far = ""
+    if until is not None:
+        detail["measured_until"] = until.isoformat()
+        so_far = f" (provisional: measured up to {until:%Y-%m-%d %H:%M} UTC)"
     return Line(
         "sla_credit",
         f"SLA credit: availability {shown} % below target {terms.plan.sla_target} %: "
-        f"{percent} % credit",
+        f"{percent} % credit{so_far}",
         -round_fen(recurring.amount * percent / 100),
         terms.plan.vat_rate,
         subscription_id=terms.id,
-        detail={"availability": str(shown), "credit_percent": str(percent)},
+        detail=detail,
     )
 
 
 def price_subscription(
-    terms: Terms, period: Period, used: dict[str, int], availability: Decimal | None = None
+    terms: Terms,
+    period: Period,
+    used: dict[str, int],
+    availability: Decimal | None = None,
+    until: datetime | None = None,
 ) -> list[Line]:
-    """Every line one subscription contributes to the period's invoice."""
+    """Every line one subscription contributes to the period's invoice (`until`: a running
+    month, measured up to then)."""
     recurring = recurring_line(terms, period)
     service = ([recurring] if recurring else []) + usage_lines(terms, period, used)
     lines = service + one_off_lines(terms, period)
     top_up = minimum_line(terms, period, service)
-    credit = sla_line(terms, availability, recurring)
+    credit = sla_line(terms, availability, recurring, until)
     return lines + [ln for ln in (top_up, credit) if ln is not None]

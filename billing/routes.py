@@ -11,14 +11,16 @@ from api import problems as p
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
-from billing import invoice_service, lifecycle, report_service, service
+from billing import invoice_service, lifecycle, presenters, report_service, service
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.models import Period
 from billing.schemas import (
+    PERIOD_PATTERN,
     Cancel,
     CoverageChange,
     CreditNoteIn,
     CreditNoteOut,
+    FinalizeIn,
     InvoiceOut,
     PlanChange,
     PlanIn,
@@ -34,8 +36,8 @@ router = APIRouter(prefix="/billing", tags=["billing"])
 PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role("finance", "viewer"))]
 Finance = Annotated[Principal, Depends(require_role("finance"))]
-# Years 1970-9999 (Period's own bounds), so a bad month is a 422 here, not deep inside.
-PERIOD = r"^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$"
+# Years 1970-9999 (Period's own bounds), ASCII digits, so a bad month is a 422 here.
+PERIOD = PERIOD_PATTERN
 PeriodQ = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
 # bigserial ids: anything past 2**63 - 1 cannot exist, and would overflow the query.
 InvoiceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -51,7 +53,7 @@ async def _call(action: Awaitable[T]) -> T:
         raise Problem(404, "Not Found", str(exc)) from exc
     except InvoiceStateError as exc:
         raise Problem(409, "Conflict", str(exc)) from exc
-    except (BillingError, ValueError) as exc:
+    except (BillingError, ValueError, ArithmeticError) as exc:
         raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
@@ -62,6 +64,11 @@ def _provider(who: Principal) -> Principal:
 
 async def _visible_invoice(pool: Pool, who: Principal, invoice_id: int) -> dict[str, Any]:
     return await _call(invoice_service.get_invoice(pool, invoice_id, who.tenant_id))
+
+
+def _attachment(name: str) -> dict[str, str]:
+    """Content-Disposition naming the downloaded file."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 # --- plans and subscriptions -------------------------------------------------------------
@@ -149,20 +156,27 @@ async def list_invoices(
     status: Annotated[str | None, Query(pattern="^(draft|finalized|paid|void)$")] = None,
 ) -> Any:
     """Invoice headers (a tenant key sees its own)."""
-    return await invoice_service.list_invoices(pool, period, who.tenant_id, status)
+    found = await invoice_service.list_invoices(pool, period, who.tenant_id, status)
+    return [presenters.invoice(i) for i in found]
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut, responses=p.READ)
 async def get_invoice(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
     """One invoice with its lines; another tenant's invoice is 404."""
-    return await _visible_invoice(pool, who, invoice_id)
+    return presenters.invoice(await _visible_invoice(pool, who, invoice_id))
 
 
 @router.post("/invoices/{invoice_id}/finalize", response_model=InvoiceOut, responses=p.WRITE)
-async def finalize(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> Any:
-    """Issue a draft: number and content hash; it never changes afterwards."""
+async def finalize(
+    invoice_id: InvoiceId, pool: PoolDep, who: Finance, body: FinalizeIn | None = None
+) -> Any:
+    """Issue a draft: number and content hash; it never changes afterwards. A period that
+    has not ended is refused (409) unless the body says `force` with a reason."""
     _provider(who)
-    return await _call(lifecycle.finalize(pool, invoice_id))
+    force = body.reason if body is not None and body.force else None
+    if body is not None and body.force and not body.reason.strip():
+        raise Problem(422, "Unprocessable Content", "reason: forcing needs a reason")
+    return presenters.invoice(await _call(lifecycle.finalize(pool, invoice_id, force)))
 
 
 @router.post("/invoices/{invoice_id}/void", status_code=204, responses=p.WRITE)
@@ -190,7 +204,7 @@ async def credit_note(
 ) -> Any:
     """Correct an issued invoice with a credit note that references it."""
     _provider(who)
-    return await _call(lifecycle.credit_note(pool, invoice_id, body))
+    return presenters.credit_note(await _call(lifecycle.credit_note(pool, invoice_id, body)))
 
 
 @router.get(
@@ -198,7 +212,8 @@ async def credit_note(
 )
 async def credit_notes(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
     """Credit notes issued against an invoice."""
-    return await _call(lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id))
+    notes = await _call(lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id))
+    return [presenters.credit_note(n) for n in notes]
 
 
 @router.get("/invoices/{invoice_id}/verify", responses=p.READ)
@@ -220,8 +235,22 @@ def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
 )
 async def invoice_pdf(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Response:
     """The invoice as PDF."""
-    body = await _call(report_service.invoice_pdf(pool, invoice_id, who.tenant_id))
-    return Response(body, media_type="application/pdf")
+    name, body = await _call(report_service.invoice_pdf(pool, invoice_id, who.tenant_id))
+    return Response(body, media_type="application/pdf", headers=_attachment(name))
+
+
+@router.get(
+    "/invoices/{invoice_id}/credit-notes/{note_id}/pdf",
+    responses=p.READ | _file("application/pdf", "PDF"),
+    response_class=Response,
+)
+async def credit_note_pdf(
+    invoice_id: InvoiceId, note_id: InvoiceId, pool: PoolDep, who: Reader
+) -> Response:
+    """A credit note as PDF."""
+    found = report_service.credit_note_pdf(pool, invoice_id, note_id, who.tenant_id)
+    name, body = await _call(found)
+    return Response(body, media_type="application/pdf", headers=_attachment(name))
 
 
 @router.get(
@@ -234,7 +263,8 @@ async def period_csv(
 ) -> Response:
     """Every line of the period's live invoices as CSV (a tenant key: its own)."""
     text = await report_service.period_csv(pool, _period(period), who.tenant_id)
-    return Response(text, media_type="text/csv; charset=utf-8")
+    headers = _attachment(f"billing-lines-{period}.csv")
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/revenue", responses=p.READ)

@@ -7,25 +7,26 @@ from typing import Any
 
 from billing import repository as repo
 from billing.errors import BillingError, NotFound
+from billing.models import Plan
 from billing.schemas import PlanIn, SubscriptionIn
 from servitize.db import Pool, transaction
 
 
 async def save_plan(pool: Pool, plan: PlanIn) -> PlanIn:
-    """Validate and store a plan (create or replace)."""
+    """Validate and store a plan (create or replace); returns it as stored."""
     try:
-        plan.to_model()
-    except (ValueError, TypeError) as exc:
+        model = plan.to_model()
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise BillingError(f"invalid plan {plan.id!r}: {exc}") from exc
     async with transaction(pool) as conn:
-        await repo.upsert_plan(conn, plan)
-    return plan
+        await repo.upsert_plan(conn, model)
+    return PlanIn.from_model(model)
 
 
 async def list_plans(pool: Pool) -> list[PlanIn]:
     """Every plan."""
     async with pool.acquire() as conn:
-        return await repo.plans(conn)
+        return [PlanIn.from_model(p) for p in await repo.plans(conn)]
 
 
 async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
@@ -97,7 +98,7 @@ async def list_subscriptions(pool: Pool, tenant_id: str | None) -> list[dict[str
     return [dict(r) for r in rows]
 
 
-async def _plans(conn: Any, ids: list[str]) -> list[PlanIn]:
+async def _plans(conn: Any, ids: list[str]) -> list[Plan]:
     found = await repo.plans(conn, ids)
     if len(found) != len(ids):
         raise NotFound(f"plan {ids} not found; create it first")

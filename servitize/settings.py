@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
 
+    # Billing documents: the seller's bank details and payment terms printed on statements,
+    # and a TrueType font with Chinese glyphs to embed (found automatically when unset).
+    billing_seller_bank: str = ""
+    billing_seller_account: str = ""
+    billing_payment_terms_days: int = Field(default=30, ge=0, le=365)
+    billing_pdf_font: Path | None = None
+
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
