@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -89,7 +90,12 @@ class Credited:
         return sum(self.base.values()) + sum(self.vat.values())
 
 
-def credit_note_totals(invoice: Credited, before: Credited, note: dict[Decimal, int]) -> Totals:
+def credit_note_totals(
+    invoice: Credited,
+    before: Credited,
+    note: dict[Decimal, int],
+    show: Callable[[int], str] = str,
+) -> Totals:
     """Totals of a new credit note of `note` (base per rate), capped by what is left.
 
     Per rate, the credited base may not exceed the invoice's base and the credited VAT is
@@ -102,8 +108,8 @@ def credit_note_totals(invoice: Credited, before: Credited, note: dict[Decimal, 
         if base_after > invoice.base.get(rate, 0):
             left = invoice.base.get(rate, 0) - before.base.get(rate, 0)
             raise ValueError(
-                f"credit at VAT {rate * 100:g} % exceeds what is left to credit at that rate "
-                f"({max(left, 0)} minor units of {invoice.base.get(rate, 0)})"
+                f"credit at VAT {(rate * 100).normalize():f} % exceeds what is left to credit "
+                f"at that rate: {show(max(left, 0))} of {show(invoice.base.get(rate, 0))}"
             )
         vat_after = min(_vat(base_after, rate), invoice.vat.get(rate, 0))
         vat_by_rate[str(rate)] = max(0, vat_after - before.vat.get(rate, 0))

@@ -72,8 +72,8 @@ async def _gather(
 ) -> tuple[metering.Collected, dict[str, Any], list[str]]:
     """Price everything from one consistent snapshot; also name drafts with nothing to bill."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        plans = {p.id: p for p in await repo.plans(conn)}
-        collected = await metering.collect(conn, period, tenant_ids, plans)
+        plans, broken = await repo.plans_checked(conn)
+        collected = await metering.collect(conn, period, tenant_ids, plans, broken)
         seller = dict(await inv_repo.seller(conn))
         drafts = {r["tenant_id"] for r in await inv_repo.invoices(conn, str(period), None, "draft")}
     # a failed tenant keeps its last draft (stale, but not silently removed)

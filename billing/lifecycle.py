@@ -16,7 +16,7 @@ from billing.invoice_math import Credited, Totals, content_hash, credit_note_tot
 from billing.invoice_service import CHUNK
 from billing.invoice_service import load_invoice as _invoice
 from billing.models import Period
-from billing.money import to_minor_int
+from billing.money import format_money, to_minor_int
 from billing.schemas import CreditNoteIn, CreditNoteLineIn
 from servitize.db import Connection, Pool, transaction
 
@@ -201,10 +201,10 @@ async def _credit_totals(conn: Connection, inv: Any, body: list[dict[str, Any]])
     if bad := note.keys() - billed.keys():
         raise BillingError(f"VAT rates {sorted(map(str, bad))} do not appear on the invoice")
     invoice = Credited(dict(billed), _by_rate(inv["vat_breakdown"]))
+    earlier = _credited(await credit_repo.credited(conn, inv["id"]))
+    cur = inv["currency"]
     try:
-        return credit_note_totals(
-            invoice, _credited(await credit_repo.credited(conn, inv["id"])), note
-        )
+        return credit_note_totals(invoice, earlier, note, lambda v: format_money(v, cur))
     except ValueError as exc:
         raise BillingError(str(exc)) from exc
 

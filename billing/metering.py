@@ -9,6 +9,7 @@ from typing import Any
 
 from billing import invoice_repository as inv_repo
 from billing import usage_repository as usage_repo
+from billing.errors import BillingError
 from billing.invoice_math import late_usage_line
 from billing.models import Coverage, Line, Period, Plan
 from billing.pricing import Terms, daily_counts, included_units, price_subscription
@@ -74,19 +75,27 @@ def _usage_types(plans: dict[str, Plan]) -> list[str]:
 
 
 async def collect(
-    conn: Connection, period: Period, tenant_ids: list[str] | None, plans: dict[str, Plan]
+    conn: Connection,
+    period: Period,
+    tenant_ids: list[str] | None,
+    plans: dict[str, Plan],
+    broken: dict[str, str] | None = None,
 ) -> Collected:
     """Price every subscription of the period, plus late usage of earlier issued months.
 
     A tenant whose pricing fails (a plan the arithmetic cannot take) is left out with its
     reason; every other tenant is billed."""
     rows = await usage_repo.period_subscriptions(conn, period.first, period.next_first, tenant_ids)
+    out = Collected({})
+    for row in rows:
+        if row["plan_id"] not in plans:
+            out.fail(row["tenant_id"], BillingError((broken or {}).get(row["plan_id"], "no plan")))
+    rows = [r for r in rows if r["tenant_id"] not in out.failures]
     used = await usage_repo.usage_counts(
         conn, period.first, period.next_first, tenant_ids, _usage_types(plans)
     )
     sla = await _availability(conn, period, tenant_ids, rows, plans)
     bounds = await usage_repo.period_bounds(conn, period.first, period.next_first, tenant_ids)
-    out = Collected({})
     for row in rows:
         if row["tenant_id"] in out.failures:
             continue
@@ -158,7 +167,7 @@ async def _late_for(
     )
     billed = await inv_repo.billed_usage(conn, str(past), [r["id"] for r in rows])
     for row in rows:
-        if row["tenant_id"] in out.failures:
+        if row["tenant_id"] in out.failures or row["plan_id"] not in plans:
             continue
         plan = plans[row["plan_id"]]
         try:

@@ -137,7 +137,11 @@ async def test_credit_note_references_invoice_and_is_bounded(pool: Pool) -> None
     inv = await one_invoice(pool, "acme")
     note = CreditNoteIn(
         reason="robot r1 down two days",
-        lines=[CreditNoteLineIn(description="goodwill", amount=Decimal("10.00"), vat_rate=Decimal("0.06"))],
+        lines=[
+            CreditNoteLineIn(
+                description="goodwill", amount=Decimal("10.00"), vat_rate=Decimal("0.06")
+            )
+        ],
     )
     with pytest.raises(InvoiceStateError):
         await lifecycle.credit_note(pool, int(inv["id"]), note)
@@ -193,7 +197,9 @@ async def test_upgrade_mid_month_and_stale_draft_removed(pool: Pool) -> None:
     basic = ROBOT_PLAN.model_copy(
         update={"id": "basic", "sla_tiers": [], "sla_target": None, "usage_prices": []}
     )
-    premium = basic.model_copy(update={"id": "premium", "tiers": [TierIn(unit_price=Decimal("600.00"))]})
+    premium = basic.model_copy(
+        update={"id": "premium", "tiers": [TierIn(unit_price=Decimal("600.00"))]}
+    )
     await service.save_plan(pool, premium)
     sub = await subscribed(pool, "acme", ["r1"], date(2026, 10, 1), basic)
     # upgrade from Nov 16: 15 days at 30000/30 + 15 days at 60000/30 = 15000 + 30000
