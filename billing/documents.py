@@ -26,7 +26,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing import presenters
-from billing.money import format_money, minor_unit, to_major
+from billing.money import PRICE_EXTRA_DIGITS, format_money, minor_unit, to_major
 from billing.words import cny_in_words
 
 CSV_COLUMNS = (
@@ -146,6 +146,10 @@ def cjk_font_path(configured: Path | None = None) -> Path:
 @cache
 def _font(path: Path) -> str:
     pdfmetrics.registerFont(TTFont(CJK_FONT, str(path), subfontIndex=0))
+    # <b> and the canvas's initial font use the same embedded face (no Helvetica reference)
+    pdfmetrics.registerFontFamily(
+        CJK_FONT, normal=CJK_FONT, bold=CJK_FONT, italic=CJK_FONT, boldItalic=CJK_FONT
+    )
     return CJK_FONT
 
 
@@ -201,7 +205,7 @@ def credit_note_pdf(
     cur = note["currency"]
     rows: list[list[Any]] = [["#", "项目 Item", "金额 Amount", "税率 Rate"]]
     for n, ln in enumerate(note["lines"], start=1):
-        rate = f"{Decimal(ln['vat_rate']) * 100:g} %"
+        rate = _rate(ln["vat_rate"])
         rows.append(
             [n, Paragraph(_esc(ln["description"]), body), to_major(ln["amount"], cur), rate]
         )
@@ -217,7 +221,7 @@ def credit_note_pdf(
         Spacer(1, 6),
         _parties(inv, extras, body),
         Spacer(1, 8),
-        _styled(Table(rows, colWidths=[25, 305, 100, 70], repeatRows=1), font),
+        _styled(Table(rows, colWidths=[25, 305, 100, 70], repeatRows=1, hAlign="LEFT"), font),
         Spacer(1, 8),
         _totals(inv, font, note["subtotal"], note["vat"], note["total"], note["vat_breakdown"]),
     ]
@@ -226,7 +230,9 @@ def credit_note_pdf(
 
 def _build(story: list[Any], title: str, compress: bool) -> bytes:
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=title, pageCompression=int(compress))
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, title=title, pageCompression=int(compress), initialFontName=CJK_FONT
+    )
     doc.build(story)
     return buf.getvalue()
 
@@ -280,20 +286,28 @@ def _parties(inv: dict[str, Any], extras: SellerExtras, style: ParagraphStyle) -
             Paragraph("<b>购买方 Buyer</b><br/>" + "<br/>".join(map(_esc, buyer)), style),
         ]
     ]
-    table = Table(cells, colWidths=[250, 250])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    table = Table(cells, colWidths=[250, 250], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), style.fontName)]
+        )
+    )
     return table
 
 
-def _unit_price(ln: dict[str, Any]) -> str:
-    """The line's unit price, else amount / quantity (e.g. per device-day)."""
+def _unit_price(ln: dict[str, Any], currency: str) -> str:
+    """The line's unit price, else amount / quantity (e.g. per device-day), in major units."""
     if ln["unit_price"] is not None:
         return str(ln["unit_price"])
     qty = Decimal(ln["quantity"])
     if not qty:
         return "-"
-    price = (Decimal(ln["amount"]) / qty).quantize(Decimal("0.000001")).normalize()
-    return f"{price:f}"
+    minor = Decimal(ln["amount"]).scaleb(minor_unit(currency)) / qty
+    return to_major(minor.quantize(Decimal(1).scaleb(-PRICE_EXTRA_DIGITS)), currency)
+
+
+def _rate(rate: Any) -> str:
+    return f"{(Decimal(rate) * 100).normalize():f} %"
 
 
 def _lines_table(shown: dict[str, Any], style: ParagraphStyle, font: str) -> Table:
@@ -314,14 +328,14 @@ def _lines_table(shown: dict[str, Any], style: ParagraphStyle, font: str) -> Tab
                 ln["line_no"],
                 Paragraph(_esc(ln["description"]), style),
                 f"{Decimal(ln['quantity']).normalize():f}",
-                _unit_price(ln),
+                _unit_price(ln, shown["currency"]),
                 ln["amount"],
-                f"{Decimal(ln['vat_rate']) * 100:g} %",
+                _rate(ln["vat_rate"]),
                 ln["vat"],
             ]
         )
     widths = [20, 200, 45, 70, 70, 40, 55]
-    return _styled(Table(rows, colWidths=widths, repeatRows=1), font)
+    return _styled(Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT"), font)
 
 
 def _styled(table: Table, font: str) -> Table:
@@ -341,7 +355,7 @@ def _styled(table: Table, font: str) -> Table:
 
 
 def _grid(rows: list[list[str]], widths: list[int], font: str) -> Table:
-    table = Table(rows, colWidths=widths)
+    table = Table(rows, colWidths=widths, hAlign="LEFT")
     table.setStyle(
         TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8.5)])
     )
@@ -354,11 +368,11 @@ def _totals(
     cur = inv["currency"]
     rows = [["合计 Subtotal (excl. VAT)", format_money(subtotal, cur)]]
     for rate, amount in sorted(by_rate.items()):
-        rows.append([f"税额 VAT {Decimal(rate) * 100:g} %", format_money(int(amount), cur)])
+        rows.append([f"税额 VAT {_rate(rate)}", format_money(int(amount), cur)])
     rows.append(["价税合计（小写）Total", format_money(total, cur)])
     if cur == "CNY":
         rows.append(["价税合计（大写）Total in words", cny_in_words(total)])
-    table = Table(rows, colWidths=[250, 250])
+    table = Table(rows, colWidths=[250, 250], hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
