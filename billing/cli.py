@@ -165,7 +165,7 @@ async def _csv(pool: db.Pool, args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(text, encoding="utf-8-sig")  # the BOM: Excel reads UTF-8
     else:
-        sys.stdout.write(text)
+        sys.stdout.write("\ufeff" + text)
     return 0
 
 

@@ -124,11 +124,11 @@ async def test_zone_change_after_issue_does_not_bill_an_event_twice(pool: Pool) 
 
 
 async def readings_except(pool: Pool, device: str, start: datetime, n: int, skip: int) -> None:
-    """A reading in each 5-minute interval from `start` for n intervals, the first `skip` left out."""
+    """A reading in each 5-minute interval of n from `start`, the first `skip` left out."""
     async with pool.acquire() as conn:
         await conn.execute(
             """INSERT INTO telemetry (device_id, metric, ts, value)
-               SELECT $1, 'temp', $2::timestamptz + i * interval '5 minutes' + interval '1 minute', i
+               SELECT $1, 'temp', $2::timestamptz + i * interval '5 minutes' + interval '1 min', i
                FROM generate_series($4::int, $3::int - 1) i""",
             device,
             start,

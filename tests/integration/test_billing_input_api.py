@@ -107,7 +107,8 @@ async def test_each_currency_rounds_and_prints_in_its_own_minor_unit(pool: Pool)
         i["tenant_id"]: (i["currency"], i["minor_unit"], i["subtotal"], i["vat"], i["total"])
         for i in heads
     }
-    # 30000 yen x 10/30 = 10000 yen, VAT 10 % = 1000; 12.345 BHD x 10/30 = 4.115 BHD, VAT 0.4115 -> 0.412
+    # 30000 yen x 10/30 = 10000 yen, VAT 10 % = 1000;
+    # 12.345 BHD x 10/30 = 4.115 BHD, VAT 0.4115 -> 0.412
     assert got == {
         "acme": ("JPY", 0, "10000", "1000", "11000"),
         "globex": ("BHD", 3, "4.115", "0.412", "4.527"),
