@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from billing import invoice_service, lifecycle, report_service, service
+from billing import invoice_service, lifecycle, payments, report_service, service
 from billing.errors import BillingError, NotFound
 from billing.models import Money, Period
-from billing.schemas import PlanIn, SubscriptionIn
+from billing.payments import seller_today
+from billing.schemas import PaymentIn, PlanIn, SubscriptionIn
 from servitize import db, startup
 
 
@@ -43,6 +44,12 @@ def register(sub: Any) -> None:
     q.add_argument("invoice", type=int)
     q.add_argument("--reason", required=True)
     _add(b, "paid", _paid, "record payment of an invoice").add_argument("invoice", type=int)
+    q = _add(b, "pay", _pay, "record a (partial) payment of an invoice")
+    q.add_argument("invoice", type=int)
+    q.add_argument("--amount", required=True, help="major units, e.g. 100.00")
+    q.add_argument("--on", type=date.fromisoformat, default=None, help="YYYY-MM-DD (today)")
+    q.add_argument("--reference", default="")
+    _add(b, "overdue", _overdue, "record overdue events for invoices past their due date")
     q = _add(b, "csv", _csv, "a period's invoice lines as CSV")
     q.add_argument("--period", required=True, type=_period)
     q.add_argument("--out", type=Path)
@@ -157,6 +164,22 @@ async def _void(pool: db.Pool, args: argparse.Namespace) -> int:
 
 async def _paid(pool: db.Pool, args: argparse.Namespace) -> int:
     await lifecycle.mark_paid(pool, args.invoice)
+    return 0
+
+
+async def _pay(pool: db.Pool, args: argparse.Namespace) -> int:
+    body = PaymentIn(
+        amount=args.amount, paid_on=args.on or seller_today(), reference=args.reference
+    )
+    row = await payments.record_payment(pool, args.invoice, body)
+    print(f"payment {row['id']}: {Money(row['amount'], row['currency'])}")
+    return 0
+
+
+async def _overdue(pool: db.Pool, args: argparse.Namespace) -> int:
+    for r in await payments.flag_overdue(pool):
+        left = Money(r["outstanding"], r["currency"])
+        print(f"{r['number']} {r['tenant_id']} due {r['due_date']}: {left}")
     return 0
 
 

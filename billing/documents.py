@@ -249,16 +249,14 @@ def _dates(inv: dict[str, Any], extras: SellerExtras) -> list[list[str]]:
     """Period, issue and due dates, payment terms, status."""
     issued = inv.get("finalized_at")
     issue = _local(issued).strftime("%Y-%m-%d") if issued else "not issued (draft) 未开具"
-    due = (
-        (_local(issued) + timedelta(days=extras.payment_terms_days)).strftime("%Y-%m-%d")
-        if issued
-        else "-"
+    due = inv.get("due_date") or (
+        _local(issued).date() + timedelta(days=extras.payment_terms_days) if issued else None
     )
     zone = f" ({inv['timezone']})" if inv.get("timezone") else ""
     return [
         ["Period 账期", f"{inv['period']}{zone}"],
         ["Issue date 开具日期", issue],
-        ["Due date 付款截止日", due],
+        ["Due date 付款截止日", str(due) if due else "-"],
         [
             "Payment terms 付款条件",
             f"{extras.payment_terms_days} days net 收到账单后{extras.payment_terms_days}天内付款",

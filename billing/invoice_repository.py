@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -251,7 +252,11 @@ async def lock_drafts(conn: Connection, invoice_ids: list[int]) -> list[asyncpg.
 
 
 async def mark_finalized_many(
-    conn: Connection, issued: list[tuple[int, str, str]], at: Any, early_reason: str | None = None
+    conn: Connection,
+    issued: list[tuple[int, str, str]],
+    at: Any,
+    early_reason: str | None = None,
+    due: date | None = None,
 ) -> None:
     """Record (invoice id, number, content hash) for many invoices finalized at `at`, and
     why when the period had not ended."""
@@ -259,7 +264,8 @@ async def mark_finalized_many(
     await conn.execute(
         """UPDATE billing_invoices i SET status = 'finalized', number = u.number,
                   content_hash = u.digest, finalized_at = $4,
-                  early_finalize_reason = CASE WHEN $4 < i.period_end THEN $5 END
+                  early_finalize_reason = CASE WHEN $4 < i.period_end THEN $5 END,
+                  due_date = $6
            FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, number, digest)
            WHERE i.id = u.id""",
         ids,
@@ -267,6 +273,7 @@ async def mark_finalized_many(
         digests,
         at,
         early_reason,
+        due,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from billing import invoice_repository as inv_repo
 from billing import metering
+from billing import payment_repository as pay_repo
 from billing import repository as repo
 from billing.errors import NotFound
 from billing.invoice_math import totals
@@ -153,15 +154,18 @@ async def get_invoice(pool: Pool, invoice_id: int, tenant_id: str | None = None)
         if tenant_id is not None and inv["tenant_id"] != tenant_id:
             raise NotFound(f"invoice {invoice_id} not found")
         rows = await inv_repo.lines(conn, [invoice_id])
-    return {**dict(inv), "lines": [dict(r) for r in rows]}
+        paid, credited = (await pay_repo.settled(conn, [invoice_id]))[invoice_id]
+    return {**dict(inv), "lines": [dict(r) for r in rows], "paid": paid, "credited": credited}
 
 
 async def list_invoices(
     pool: Pool, period: str | None = None, tenant_id: str | None = None, status: str | None = None
 ) -> list[dict[str, Any]]:
-    """Invoice headers."""
+    """Invoice headers, with what was paid and credited (minor units)."""
     async with pool.acquire() as conn:
-        return [dict(r) for r in await inv_repo.invoices(conn, period, tenant_id, status)]
+        heads = [dict(r) for r in await inv_repo.invoices(conn, period, tenant_id, status)]
+        settled = await pay_repo.settled(conn, [h["id"] for h in heads])
+    return [{**h, "paid": settled[h["id"]][0], "credited": settled[h["id"]][1]} for h in heads]
 
 
 async def load_invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> Any:

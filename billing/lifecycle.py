@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from billing import credit_repository as credit_repo
+from billing import event_repository as event_repo
 from billing import invoice_repository as inv_repo
+from billing import payments
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_math import Credited, Totals, content_hash, credit_note_totals
 from billing.invoice_service import CHUNK
 from billing.invoice_service import load_invoice as _invoice
 from billing.models import Period
-from billing.money import format_money, to_minor_int
+from billing.money import format_money, to_major, to_minor_int
 from billing.schemas import CreditNoteIn, CreditNoteLineIn
 from servitize.db import Connection, Pool, transaction
+from servitize.settings import get_settings
 
 # Invoice numbers count per calendar year of the seller, who issues in China.
 SELLER_TIMEZONE = "Asia/Shanghai"
@@ -101,7 +104,17 @@ async def _issue(
         number = f"INV-{year}-{first + n:06d}"
         digest = content_hash(_hash_header(inv, number, at), _hash_lines(lines[inv["id"]]))
         issued.append((inv["id"], number, digest))
-    await inv_repo.mark_finalized_many(conn, issued, at, force_reason)
+    due = at.astimezone(ZoneInfo(SELLER_TIMEZONE)).date() + timedelta(
+        days=get_settings().billing_payment_terms_days
+    )
+    await inv_repo.mark_finalized_many(conn, issued, at, force_reason, due)
+    await event_repo.record(
+        conn,
+        [
+            (inv["id"], inv["tenant_id"], "issued", {"number": number, "due_date": str(due)})
+            for inv, (_, number, _) in zip(rows, issued, strict=True)
+        ],
+    )
     return issued
 
 
@@ -130,8 +143,8 @@ def _hash_lines(rows: list[Any]) -> list[dict[str, object]]:
 
 
 async def mark_paid(pool: Pool, invoice_id: int) -> None:
-    """Record payment of a finalized invoice."""
-    await _transition(pool, invoice_id, "paid", None)
+    """Record payment of whatever a finalized invoice still has due (it becomes paid)."""
+    await payments.settle(pool, invoice_id)
 
 
 async def void(pool: Pool, invoice_id: int, reason: str) -> None:
@@ -149,6 +162,8 @@ async def _transition(pool: Pool, invoice_id: int, status: str, reason: str | No
                 f"invoice {invoice_id} is {inv['status']}: only finalized invoices become {status}"
             )
         await inv_repo.set_status(conn, invoice_id, status, reason)
+        kind = "voided" if status == "void" else status
+        await event_repo.record(conn, [(invoice_id, inv["tenant_id"], kind, {"reason": reason})])
 
 
 async def credit_note(pool: Pool, invoice_id: int, note: CreditNoteIn) -> dict[str, Any]:
@@ -176,7 +191,10 @@ async def credit_note(pool: Pool, invoice_id: int, note: CreditNoteIn) -> dict[s
         }
         values["content_hash"] = content_hash({**values, "invoice": inv["number"]}, body)
         values["vat_breakdown"] = t.vat_by_rate
-        return dict(await credit_repo.insert_credit_note(conn, values))
+        stored = dict(await credit_repo.insert_credit_note(conn, values))
+        payload = {"credit_note": number, "total": to_major(t.total, inv["currency"])}
+        await event_repo.record(conn, [(invoice_id, inv["tenant_id"], "credited", payload)])
+        return stored
 
 
 def _note_line(line: CreditNoteLineIn, currency: str) -> dict[str, Any]:

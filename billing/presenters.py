@@ -8,6 +8,7 @@ from typing import Any
 
 from billing.invoice_math import line_vats
 from billing.money import minor_unit, to_major
+from billing.payments import payment_status, seller_today
 
 INVOICE_AMOUNTS = ("subtotal", "vat", "total")
 
@@ -23,6 +24,11 @@ def invoice(inv: dict[str, Any]) -> dict[str, Any]:
     out = {**inv, **{k: to_major(inv[k], cur) for k in INVOICE_AMOUNTS}}
     out["minor_unit"] = minor_unit(cur)
     out["vat_breakdown"] = {k: to_major(int(v), cur) for k, v in inv["vat_breakdown"].items()}
+    paid, credited = inv.get("paid", 0), inv.get("credited", 0)
+    due = inv["total"] - paid - credited if inv["status"] == "finalized" else 0
+    out["amount_paid"], out["amount_credited"] = to_major(paid, cur), to_major(credited, cur)
+    out["amount_due"] = to_major(max(due, 0), cur)
+    out["payment_status"] = payment_status(inv, paid, credited, seller_today())
     if inv.get("lines") is not None:
         out["lines"] = lines(inv)
     return out
@@ -43,6 +49,11 @@ def lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for ln, vat in zip(rows, vats, strict=True)
     ]
+
+
+def payment(row: dict[str, Any]) -> dict[str, Any]:
+    """A payment with its amount in major units."""
+    return {**row, "amount": to_major(row["amount"], row["currency"])}
 
 
 def credit_note(note: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from api import problems as p
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
-from billing import invoice_service, lifecycle, presenters, report_service, service
+from billing import invoice_service, lifecycle, payments, presenters, report_service, service
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.models import Period
 from billing.schemas import (
@@ -22,6 +22,8 @@ from billing.schemas import (
     CreditNoteOut,
     FinalizeIn,
     InvoiceOut,
+    PaymentIn,
+    PaymentOut,
     PlanChange,
     PlanIn,
     RunRequest,
@@ -191,6 +193,44 @@ async def paid(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> None:
     """Record payment."""
     _provider(who)
     await _call(lifecycle.mark_paid(pool, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=p.WRITE,
+)
+async def pay(invoice_id: InvoiceId, body: PaymentIn, pool: PoolDep, who: Finance) -> Any:
+    """Record a (partial) payment; the one that settles what is due marks the invoice paid."""
+    _provider(who)
+    return presenters.payment(await _call(payments.record_payment(pool, invoice_id, body)))
+
+
+@router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut], responses=p.READ)
+async def list_payments(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
+    """Payments recorded against an invoice."""
+    found = await _call(payments.list_payments(pool, invoice_id, who.tenant_id))
+    return [presenters.payment(r) for r in found]
+
+
+@router.post("/overdue", responses=p.WRITE)
+async def overdue(pool: PoolDep, who: Finance) -> Any:
+    """Record an `overdue` event for each invoice newly past its due date."""
+    _provider(who)
+    rows = await payments.flag_overdue(pool)
+    return [{"id": r["id"], "number": r["number"], "due_date": r["due_date"]} for r in rows]
+
+
+@router.get("/events", responses=p.READ)
+async def events(
+    pool: PoolDep,
+    who: Reader,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Invoice events (issued, payment, paid, overdue, voided, credited) after an id."""
+    return await payments.events_after(pool, after, who.tenant_id, limit)
 
 
 @router.post(

@@ -25,6 +25,7 @@ Price = Annotated[
     Field(ge=0, le=MAX_PRICE, description="major units of the plan's currency, e.g. 300.00"),
 ]
 Percent = Annotated[Decimal, Field(gt=0, le=100, description="percent in (0, 100]")]
+Major = Annotated[str, Field(description="decimal string in major units of `currency`")]
 
 
 class TierIn(BaseModel):
@@ -255,6 +256,27 @@ class VoidIn(BaseModel):
     reason: str
 
 
+class PaymentIn(BaseModel):
+    """A payment received for an issued invoice, in major units of its currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, le=MAX_PRICE, description="major units, e.g. 100.00")
+    paid_on: date
+    reference: str = Field("", max_length=200, description="e.g. the bank transfer's id")
+
+
+class PaymentOut(BaseModel):
+    """A recorded payment."""
+
+    id: int
+    invoice_id: int
+    amount: Major
+    currency: str
+    paid_on: date
+    reference: str
+
+
 class FinalizeIn(BaseModel):
     """Finalizing a period that has not ended needs `force` and a reason."""
 
@@ -262,9 +284,6 @@ class FinalizeIn(BaseModel):
 
     force: bool = False
     reason: str = Field("", max_length=1000)
-
-
-Major = Annotated[str, Field(description="decimal string in major units of `currency`")]
 
 
 class InvoiceLineOut(BaseModel):
@@ -308,6 +327,13 @@ class InvoiceOut(BaseModel):
     )
     early_finalize_reason: str | None
     finalized_at: datetime | None
+    due_date: date | None
+    amount_paid: Major
+    amount_credited: Major
+    amount_due: Major
+    payment_status: str = Field(
+        description="draft, unpaid, partially_paid, overdue (past due_date), paid or void"
+    )
     content_hash: str | None
     lines: list[InvoiceLineOut] | None = None
 

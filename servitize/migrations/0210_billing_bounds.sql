@@ -25,3 +25,33 @@ CREATE TABLE billing_runs (
     -- [{"tenant_id": "acme", "error": "..."}]
     failures     jsonb NOT NULL DEFAULT '[]'
 );
+
+-- Payment terms: the due date is set when the invoice is issued (terms from settings).
+ALTER TABLE billing_invoices ADD COLUMN due_date date;
+
+-- Payments recorded against issued invoices (partial payments add up; never more than due).
+CREATE TABLE billing_payments (
+    id          bigserial PRIMARY KEY,
+    invoice_id  bigint NOT NULL REFERENCES billing_invoices (id),
+    amount      bigint NOT NULL CHECK (amount > 0),
+    currency    char(3) NOT NULL,
+    paid_on     date NOT NULL,
+    reference   text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX billing_payments_invoice_idx ON billing_payments (invoice_id);
+CREATE TRIGGER billing_payments_immutable BEFORE UPDATE OR DELETE ON billing_payments
+    FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();
+
+-- Invoice events (an outbox, written in the transaction of the change; read as a feed).
+CREATE TABLE billing_events (
+    id          bigserial PRIMARY KEY,
+    invoice_id  bigint NOT NULL REFERENCES billing_invoices (id),
+    tenant_id   text NOT NULL,
+    kind        text NOT NULL
+                CHECK (kind IN ('issued', 'payment', 'paid', 'overdue', 'voided', 'credited')),
+    payload     jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX billing_events_overdue_uq ON billing_events (invoice_id) WHERE kind = 'overdue';
+CREATE INDEX billing_events_tenant_idx ON billing_events (tenant_id, id);
