@@ -11,9 +11,10 @@ from typing import Any
 
 from billing import invoice_service, lifecycle, payments, report_service, service
 from billing.errors import BillingError, NotFound
+from billing.invoice_schemas import PaymentIn
 from billing.models import Money, Period
 from billing.payments import seller_today
-from billing.schemas import PaymentIn, PlanIn, SubscriptionIn
+from billing.schemas import PlanIn, SubscriptionIn
 from servitize import db, startup
 
 

@@ -1,4 +1,4 @@
-"""Finance documents: a period's CSV and PDF service statements and credit notes (reportlab).
+"""Finance documents: PDF service statements and credit notes (reportlab).
 
 A statement (账单) is not a fapiao: it carries what finance needs to issue the fapiao from it
 (both parties' names and 纳税人识别号, items, quantities, unit prices, amounts, rates, tax,
@@ -8,12 +8,10 @@ Fonts are embedded: a TrueType font with Chinese glyphs (see `cjk_font_path`).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,43 +19,13 @@ from zoneinfo import ZoneInfo
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing import presenters
 from billing.money import PRICE_EXTRA_DIGITS, format_money, minor_unit, to_major
+from billing.pdf_fonts import CJK_FONT, cjk_font, cjk_font_path
 from billing.words import cny_in_words
 
-CSV_COLUMNS = (
-    "record",
-    "invoice_id",
-    "number",
-    "status",
-    "tenant_id",
-    "period",
-    "line_no",
-    "kind",
-    "description",
-    "quantity",
-    "unit_price",
-    "amount",
-    "vat_rate",
-    "vat",
-    "total",
-    "currency",
-    "usage_type",
-    "usage_period",
-    "invoice_number",
-)
-# TrueType fonts with Chinese glyphs, in the order tried (Debian fonts-wqy-microhei first;
-# .ci/run installs it). reportlab embeds a subset of the glyphs used.
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
-)
-CJK_FONT = "ServitizeCJK"
 # Statements are dated in the seller's zone (it issues in China).
 SELLER_TIMEZONE = "Asia/Shanghai"
 
@@ -81,76 +49,7 @@ class SellerExtras:
         )
 
 
-# --- CSV --------------------------------------------------------------------------------
-
-
-def lines_csv(invoices: list[dict[str, Any]], notes: list[dict[str, Any]]) -> str:
-    """Per invoice: a row per line (with its VAT share), then an `invoice` row with its
-    totals; then a `credit_note` row per note (negative amounts). Major units."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    numbers = {inv["id"]: inv["number"] for inv in invoices}
-    for inv in invoices:
-        shown = presenters.invoice(inv)
-        head = {k: inv[k] for k in ("number", "status", "tenant_id", "period", "currency")}
-        for ln in shown["lines"]:
-            total = to_major(_minor(ln["amount"], inv) + _minor(ln["vat"], inv), inv["currency"])
-            writer.writerow(_row({**ln, **head, "record": "line", "total": total}))
-        writer.writerow(_row({**shown, **head, "record": "invoice", "amount": shown["subtotal"]}))
-    for note in notes:
-        writer.writerow(_row(_note_row(note, numbers.get(note["invoice_id"]))))
-    return out.getvalue()
-
-
-def _minor(major: str, inv: dict[str, Any]) -> int:
-    return int(Decimal(major).scaleb(minor_unit(inv["currency"])))
-
-
-def _note_row(note: dict[str, Any], invoice_number: str | None) -> dict[str, Any]:
-    cur = note["currency"]
-    return {
-        "record": "credit_note",
-        "invoice_id": note["invoice_id"],
-        "number": note["number"],
-        "description": note["reason"],
-        "amount": to_major(-note["subtotal"], cur),
-        "vat": to_major(-note["vat"], cur),
-        "total": to_major(-note["total"], cur),
-        "currency": cur,
-        "invoice_number": invoice_number,
-    }
-
-
-def _row(values: dict[str, Any]) -> list[Any]:
-    if values.get("record") == "invoice":
-        values = {**values, "invoice_id": values["id"], "kind": "", "description": "totals"}
-    return ["" if values.get(c) is None else values[c] for c in CSV_COLUMNS]
-
-
 # --- PDF --------------------------------------------------------------------------------
-
-
-def cjk_font_path(configured: Path | None = None) -> Path:
-    """The configured font, else the first candidate installed; RuntimeError saying what
-    to install when there is none."""
-    for path in (configured, *FONT_CANDIDATES):
-        if path is not None and path.is_file():
-            return path
-    raise RuntimeError(
-        "no TrueType font with Chinese glyphs found: install Debian's fonts-wqy-microhei "
-        "or set SERVITIZE_BILLING_PDF_FONT to a .ttf/.ttc file"
-    )
-
-
-@cache
-def _font(path: Path) -> str:
-    pdfmetrics.registerFont(TTFont(CJK_FONT, str(path), subfontIndex=0))
-    # <b> and the canvas's initial font use the same embedded face (no Helvetica reference)
-    pdfmetrics.registerFontFamily(
-        CJK_FONT, normal=CJK_FONT, bold=CJK_FONT, italic=CJK_FONT, boldItalic=CJK_FONT
-    )
-    return CJK_FONT
 
 
 def _styles(font: str) -> tuple[ParagraphStyle, ParagraphStyle]:
@@ -164,7 +63,7 @@ def invoice_pdf(
     """A service statement (账单): parties, dates and terms, lines with unit price and VAT,
     VAT per rate, total in figures and words."""
     extras = seller or SellerExtras()
-    font = _font(cjk_font_path(extras.font))
+    font = cjk_font(cjk_font_path(extras.font))
     body, title = _styles(font)
     shown = presenters.invoice(inv)
     number = inv["number"] or f"DRAFT {inv['id']}"
@@ -200,7 +99,7 @@ def credit_note_pdf(
 ) -> bytes:
     """A credit note (红字冲减) referencing its invoice: lines, VAT per rate, total."""
     extras = seller or SellerExtras()
-    font = _font(cjk_font_path(extras.font))
+    font = cjk_font(cjk_font_path(extras.font))
     body, title = _styles(font)
     cur = note["currency"]
     rows: list[list[Any]] = [["#", "项目 Item", "金额 Amount", "税率 Rate"]]

@@ -10,6 +10,7 @@ from billing import invoice_repository as inv_repo
 from billing import metering
 from billing import payment_repository as pay_repo
 from billing import repository as repo
+from billing import run_repository as run_repo
 from billing.errors import NotFound
 from billing.invoice_math import totals
 from billing.models import Period
@@ -53,7 +54,7 @@ async def run_period(
             await inv_repo.lock_tenant_periods(conn, stale, str(period))
             result.removed_empty = await inv_repo.delete_drafts(conn, stale, str(period))
     async with transaction(pool) as conn:
-        result.run_id = await inv_repo.record_run(
+        result.run_id = await run_repo.record_run(
             conn, str(period), result.drafts, [f.model_dump() for f in failed]
         )
     return result
@@ -64,7 +65,7 @@ async def _check_tenants(pool: Pool, tenant_ids: list[str] | None) -> None:
     if tenant_ids is None:
         return
     async with pool.acquire() as conn:
-        if missing := await inv_repo.unknown_tenants(conn, tenant_ids):
+        if missing := await run_repo.unknown_tenants(conn, tenant_ids):
             raise NotFound(f"tenants not found: {', '.join(missing)}")
 
 

@@ -15,11 +15,11 @@ from billing import invoice_repository as inv_repo
 from billing import payments
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_math import Credited, Totals, content_hash, credit_note_totals
+from billing.invoice_schemas import CreditNoteIn, CreditNoteLineIn
 from billing.invoice_service import CHUNK
 from billing.invoice_service import load_invoice as _invoice
 from billing.models import Period
 from billing.money import format_money, to_major, to_minor_int
-from billing.schemas import CreditNoteIn, CreditNoteLineIn
 from servitize.db import Connection, Pool, transaction
 from servitize.settings import get_settings
 

@@ -17,9 +17,9 @@ from billing import event_repository as event_repo
 from billing import invoice_repository as inv_repo
 from billing import payment_repository as pay_repo
 from billing.errors import BillingError, InvoiceStateError, NotFound
+from billing.invoice_schemas import PaymentIn
 from billing.invoice_service import load_invoice
 from billing.money import to_major, to_minor_int
-from billing.schemas import PaymentIn
 from servitize.db import Pool, transaction
 
 SELLER_TIMEZONE = "Asia/Shanghai"

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from billing import credit_repository as credit_repo
-from billing import documents, invoice_service, revenue
+from billing import documents, invoice_service, ledger, revenue
 from billing import invoice_repository as inv_repo
 from billing import report_repository as report_repo
 from billing.errors import BillingError, NotFound
@@ -32,7 +32,7 @@ async def period_csv(pool: Pool, period: Period, tenant_id: str | None = None) -
     by_invoice: dict[int, list[dict[str, Any]]] = {h["id"]: [] for h in heads}
     for r in rows:
         by_invoice[r["invoice_id"]].append(dict(r))
-    return documents.lines_csv([{**h, "lines": by_invoice[h["id"]]} for h in heads], notes)
+    return ledger.lines_csv([{**h, "lines": by_invoice[h["id"]]} for h in heads], notes)
 
 
 async def invoice_pdf(

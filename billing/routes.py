@@ -13,23 +13,25 @@ from api.problems import Problem
 from api.security import Principal, require_provider, require_role
 from billing import invoice_service, lifecycle, payments, presenters, report_service, service
 from billing.errors import BillingError, InvoiceStateError, NotFound
-from billing.models import Period
-from billing.schemas import (
-    PERIOD_PATTERN,
-    Cancel,
-    CoverageChange,
+from billing.invoice_schemas import (
     CreditNoteIn,
     CreditNoteOut,
     FinalizeIn,
     InvoiceOut,
     PaymentIn,
     PaymentOut,
+    VoidIn,
+)
+from billing.models import Period
+from billing.schemas import (
+    PERIOD_PATTERN,
+    Cancel,
+    CoverageChange,
     PlanChange,
     PlanIn,
     RunRequest,
     RunResult,
     SubscriptionIn,
-    VoidIn,
 )
 from servitize.db import Pool
 

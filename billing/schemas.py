@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -230,124 +230,3 @@ class RunResult(BaseModel):
     lines: int
     failed: list[TenantFailure] = Field(default_factory=list)
     run_id: int | None = None
-
-
-class CreditNoteLineIn(BaseModel):
-    """An amount credited against an invoice, in major units of its currency (without VAT),
-    at a VAT rate of that invoice."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    description: str = Field(min_length=1, max_length=500)
-    amount: Decimal = Field(gt=0, le=MAX_PRICE, description="major units, e.g. 5.00")
-    vat_rate: Decimal = Field(ge=0, lt=1)
-
-
-class CreditNoteIn(BaseModel):
-    """A correction of an issued invoice."""
-
-    reason: str = Field(max_length=1000)
-    lines: list[CreditNoteLineIn] = Field(max_length=1000)
-
-
-class VoidIn(BaseModel):
-    """Why an invoice is voided."""
-
-    reason: str
-
-
-class PaymentIn(BaseModel):
-    """A payment received for an issued invoice, in major units of its currency."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    amount: Decimal = Field(gt=0, le=MAX_PRICE, description="major units, e.g. 100.00")
-    paid_on: date
-    reference: str = Field("", max_length=200, description="e.g. the bank transfer's id")
-
-
-class PaymentOut(BaseModel):
-    """A recorded payment."""
-
-    id: int
-    invoice_id: int
-    amount: Major
-    currency: str
-    paid_on: date
-    reference: str
-
-
-class FinalizeIn(BaseModel):
-    """Finalizing a period that has not ended needs `force` and a reason."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    force: bool = False
-    reason: str = Field("", max_length=1000)
-
-
-class InvoiceLineOut(BaseModel):
-    """One invoice line; amounts in major units of `currency`."""
-
-    line_no: int
-    kind: str
-    description: str
-    quantity: Decimal
-    unit_price: Major | None
-    amount: Major
-    vat: Major = Field(description="this line's share of the VAT (the invoice rounds per rate)")
-    currency: str
-    vat_rate: Decimal
-    subscription_id: int | None
-    usage_type: str | None
-    usage_period: str | None
-    detail: dict[str, Any]
-
-
-class InvoiceOut(BaseModel):
-    """An invoice header, with lines in the detail view; amounts in major units."""
-
-    id: int
-    tenant_id: str
-    period: str
-    currency: str
-    minor_unit: int = Field(description="digits of the currency's minor unit (CNY 2, JPY 0)")
-    status: str
-    number: str | None
-    subtotal: Major
-    vat: Major
-    total: Major
-    vat_breakdown: dict[str, Major]
-    buyer_name: str
-    timezone: str | None
-    period_start: datetime | None
-    period_end: datetime | None
-    measured_until: datetime | None = Field(
-        description="set on a draft of a running month: availability measured up to then"
-    )
-    early_finalize_reason: str | None
-    finalized_at: datetime | None
-    due_date: date | None
-    amount_paid: Major
-    amount_credited: Major
-    amount_due: Major
-    payment_status: str = Field(
-        description="draft, unpaid, partially_paid, overdue (past due_date), paid or void"
-    )
-    content_hash: str | None
-    lines: list[InvoiceLineOut] | None = None
-
-
-class CreditNoteOut(BaseModel):
-    """An issued credit note; amounts in major units."""
-
-    id: int
-    invoice_id: int
-    number: str
-    reason: str
-    currency: str
-    subtotal: Major
-    vat: Major
-    total: Major
-    vat_breakdown: dict[str, Major]
-    lines: list[dict[str, Any]]

@@ -12,8 +12,9 @@ import pytest
 
 from billing import invoice_service, lifecycle, service
 from billing.errors import BillingError, InvoiceStateError
+from billing.invoice_schemas import CreditNoteIn, CreditNoteLineIn
 from billing.models import Period
-from billing.schemas import CreditNoteIn, CreditNoteLineIn, SubscriptionIn, TierIn
+from billing.schemas import SubscriptionIn, TierIn
 from registry import service as registry
 from registry.models import Device
 from servitize.db import Pool

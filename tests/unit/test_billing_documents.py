@@ -7,7 +7,8 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from billing.documents import CSV_COLUMNS, invoice_pdf, lines_csv
+from billing.documents import invoice_pdf
+from billing.ledger import CSV_COLUMNS, lines_csv
 
 
 def invoice() -> dict[str, Any]:
