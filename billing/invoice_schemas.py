@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from billing.money import MAX_PRICE
 from billing.schemas import Major
@@ -132,3 +132,40 @@ class CreditNoteOut(BaseModel):
     total: Major
     vat_breakdown: dict[str, Major]
     lines: list[dict[str, Any]]
+
+
+class UsageRecordIn(BaseModel):
+    """One unit of usage from outside the device stream, identified by the sender."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=200, description="the sender's unique id")
+    tenant_id: str
+    device_id: str
+    usage_type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    quantity: int = Field(1, ge=1, le=10**9)
+    ts: AwareDatetime = Field(description="when it happened (device time), with its offset")
+
+    @field_validator("usage_type")
+    @classmethod
+    def _not_metered_otherwise(cls, value: str) -> str:
+        if value == "telemetry_values":
+            raise ValueError("telemetry_values is metered from stored telemetry")
+        return value
+
+
+class UsageBatchIn(BaseModel):
+    """Usage records to store (idempotent by (tenant, event id))."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[UsageRecordIn] = Field(min_length=1, max_length=10_000)
+
+
+class UsageBatchOut(BaseModel):
+    """What was stored: new records, duplicates of stored ones, and conflicting event ids
+    (known with other content: not stored)."""
+
+    accepted: int
+    duplicates: int
+    conflicts: list[str]

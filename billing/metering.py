@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing import invoice_repository as inv_repo
+from billing import usage_record_repository as record_repo
 from billing import usage_repository as usage_repo
 from billing.errors import BillingError
 from billing.invoice_math import late_usage_line
@@ -74,6 +75,21 @@ def _usage_types(plans: dict[str, Plan]) -> list[str]:
     return sorted({u.usage_type for p in plans.values() for u in p.usage})
 
 
+async def _used(
+    conn: Connection, period: Period, tenant_ids: list[str] | None, plans: dict[str, Plan]
+) -> dict[tuple[int, str], int]:
+    """Usage per (subscription, type): device events and telemetry, plus usage reported
+    through the API."""
+    types = _usage_types(plans)
+    used = await usage_repo.usage_counts(conn, period.first, period.next_first, tenant_ids, types)
+    reported = await record_repo.usage_sums(
+        conn, period.first, period.next_first, tenant_ids, types
+    )
+    for key, n in reported.items():
+        used[key] = used.get(key, 0) + n
+    return used
+
+
 async def collect(
     conn: Connection,
     period: Period,
@@ -91,9 +107,7 @@ async def collect(
         if row["plan_id"] not in plans:
             out.fail(row["tenant_id"], BillingError((broken or {}).get(row["plan_id"], "no plan")))
     rows = [r for r in rows if r["tenant_id"] not in out.failures]
-    used = await usage_repo.usage_counts(
-        conn, period.first, period.next_first, tenant_ids, _usage_types(plans)
-    )
+    used = await _used(conn, period, tenant_ids, plans)
     sla = await _availability(conn, period, tenant_ids, rows, plans)
     bounds = await usage_repo.period_bounds(conn, period.first, period.next_first, tenant_ids)
     for row in rows:
@@ -162,9 +176,7 @@ async def _late_for(
     out: Collected,
 ) -> None:
     rows = await usage_repo.period_subscriptions(conn, past.first, past.next_first, tenants)
-    measured = await usage_repo.usage_counts(
-        conn, past.first, past.next_first, tenants, _usage_types(plans)
-    )
+    measured = await _used(conn, past, tenants, plans)
     billed = await inv_repo.billed_usage(conn, str(past), [r["id"] for r in rows])
     for row in rows:
         if row["tenant_id"] in out.failures or row["plan_id"] not in plans:

@@ -11,7 +11,15 @@ from api import problems as p
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
-from billing import invoice_service, lifecycle, payments, presenters, report_service, service
+from billing import (
+    invoice_service,
+    lifecycle,
+    payments,
+    presenters,
+    report_service,
+    service,
+    usage_records,
+)
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_schemas import (
     CreditNoteIn,
@@ -20,6 +28,8 @@ from billing.invoice_schemas import (
     InvoiceOut,
     PaymentIn,
     PaymentOut,
+    UsageBatchIn,
+    UsageBatchOut,
     VoidIn,
 )
 from billing.models import Period
@@ -222,6 +232,13 @@ async def overdue(pool: PoolDep, who: Finance) -> Any:
     _provider(who)
     rows = await payments.flag_overdue(pool)
     return [{"id": r["id"], "number": r["number"], "due_date": r["due_date"]} for r in rows]
+
+
+@router.post("/usage", response_model=UsageBatchOut, responses=p.WRITE)
+async def usage(body: UsageBatchIn, pool: PoolDep, who: Finance) -> Any:
+    """Report usage from outside the device stream; a retried event id is stored once."""
+    _provider(who)
+    return await _call(usage_records.report(pool, body))
 
 
 @router.get("/events", responses=p.READ)

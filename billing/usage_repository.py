@@ -36,7 +36,7 @@ bounds AS (
 
 # Each coverage row clipped to its subscription and to the tenant's period bounds, and to
 # now (on the 5-minute grid): a running month is measured over the time that has passed.
-_COVERED = (
+COVERED = (
     BOUNDS
     + """,
 cov AS (
@@ -139,7 +139,7 @@ async def _event_counts(
     conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None, types: list[str]
 ) -> dict[tuple[int, str], int]:
     rows = await conn.fetch(
-        f"""WITH {_COVERED}
+        f"""WITH {COVERED}
             SELECT cov.sub_id, e.type, count(*) AS n
             FROM cov JOIN device_events e
               ON e.device_id = cov.device_id AND e.type = ANY($4::text[])
@@ -158,7 +158,7 @@ async def _telemetry_counts(
     conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None
 ) -> dict[tuple[int, str], int]:
     rows = await conn.fetch(
-        f"""WITH {_COVERED}
+        f"""WITH {COVERED}
             SELECT cov.sub_id, count(*) AS n
             FROM cov JOIN telemetry tl
               ON tl.device_id = cov.device_id AND tl.ts >= cov.t0 AND tl.ts < cov.t1
@@ -181,7 +181,7 @@ async def availability(
 ) -> dict[int, tuple[int, int]]:
     """(intervals with a reading, intervals expected) per subscription, 5-minute grid."""
     rows = await conn.fetch(
-        f"""WITH {_COVERED},
+        f"""WITH {COVERED},
             c AS (SELECT * FROM cov WHERE sub_id = ANY($4::bigint[]) AND t1 > t0),
             w AS (SELECT * FROM unnest($5::text[], $6::timestamptz[], $7::timestamptz[])
                   AS w(device_id, w0, w1)),

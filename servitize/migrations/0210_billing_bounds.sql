@@ -55,3 +55,18 @@ CREATE TABLE billing_events (
 );
 CREATE UNIQUE INDEX billing_events_overdue_uq ON billing_events (invoice_id) WHERE kind = 'overdue';
 CREATE INDEX billing_events_tenant_idx ON billing_events (tenant_id, id);
+
+-- Usage reported from outside the device stream (e.g. on-site support hours), idempotent by
+-- the sender's event id: a retried report is stored once. Metered like device events: it
+-- counts when `ts` lies in the device's covered time.
+CREATE TABLE billing_usage_records (
+    tenant_id   text NOT NULL REFERENCES tenants (id),
+    event_id    text NOT NULL CHECK (length(event_id) BETWEEN 1 AND 200),
+    device_id   text NOT NULL REFERENCES devices (id),
+    usage_type  text NOT NULL CHECK (usage_type ~ '^[a-z][a-z0-9_]{0,62}$'),
+    quantity    bigint NOT NULL CHECK (quantity > 0 AND quantity <= 1000000000),
+    ts          timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, event_id)
+);
+CREATE INDEX billing_usage_records_device_idx ON billing_usage_records (device_id, usage_type, ts);
