@@ -293,9 +293,8 @@ def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
     response_class=Response,
 )
 async def invoice_pdf(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Response:
-    """The invoice as PDF."""
-    name, body = await _call(report_service.invoice_pdf(pool, invoice_id, who.tenant_id))
-    return Response(body, media_type="application/pdf", headers=_attachment(name))
+    """The invoice as a PDF service statement."""
+    return await _pdf(report_service.invoice_pdf(pool, invoice_id, who.tenant_id))
 
 
 @router.get(
@@ -307,8 +306,12 @@ async def credit_note_pdf(
     invoice_id: InvoiceId, note_id: InvoiceId, pool: PoolDep, who: Reader
 ) -> Response:
     """A credit note as PDF."""
-    found = report_service.credit_note_pdf(pool, invoice_id, note_id, who.tenant_id)
-    name, body = await _call(found)
+    return await _pdf(report_service.credit_note_pdf(pool, invoice_id, note_id, who.tenant_id))
+
+
+async def _pdf(document: Awaitable[tuple[str, bytes]]) -> Response:
+    """A PDF download named by the document."""
+    name, body = await _call(document)
     return Response(body, media_type="application/pdf", headers=_attachment(name))
 
 
