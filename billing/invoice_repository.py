@@ -180,6 +180,25 @@ async def billed_usage(
     return {(r["subscription_id"], r["usage_type"]): r["n"] for r in rows}
 
 
+async def billed_terms(
+    conn: Connection, period: str, terms: list[tuple[int, str]]
+) -> dict[int, int]:
+    """Recurring charges of issued invoices of other months per subscription for its term
+    (billed in advance): {subscription: minor units}."""
+    rows = await conn.fetch(
+        """SELECT l.subscription_id, sum(l.amount)::bigint AS n
+           FROM billing_invoice_lines l JOIN billing_invoices i ON i.id = l.invoice_id
+           JOIN unnest($2::bigint[], $3::text[]) AS t(sub_id, term)
+             ON t.sub_id = l.subscription_id AND l.detail ->> 'term' = t.term
+           WHERE i.status IN ('finalized', 'paid') AND l.kind = 'recurring' AND i.period <> $1
+           GROUP BY 1""",
+        period,
+        [t[0] for t in terms],
+        [t[1] for t in terms],
+    )
+    return {r["subscription_id"]: r["n"] for r in rows}
+
+
 async def seller(conn: Connection) -> asyncpg.Record:
     """The provider's name, tax id and address."""
     row = await conn.fetchrow("SELECT name, tax_id, address FROM billing_seller")

@@ -14,6 +14,7 @@ from billing.errors import BillingError
 from billing.invoice_math import late_usage_line
 from billing.models import Coverage, Line, Period, Plan
 from billing.pricing import Terms, daily_counts, included_units, price_subscription
+from billing.terms import Term
 from servitize.db import Connection
 
 # How many earlier months are checked for usage that arrived after their invoice was issued.
@@ -110,6 +111,7 @@ async def collect(
     used = await _used(conn, period, tenant_ids, plans)
     sla = await _availability(conn, period, tenant_ids, rows, plans)
     bounds = await usage_repo.period_bounds(conn, period.first, period.next_first, tenant_ids)
+    billed = await _billed_terms(conn, period, rows, plans)
     for row in rows:
         if row["tenant_id"] in out.failures:
             continue
@@ -117,7 +119,9 @@ async def collect(
         counts = {u.usage_type: used.get((row["id"], u.usage_type), 0) for u in plan.usage}
         try:
             terms = terms_of(row, plan)
-            lines = price_subscription(terms, period, counts, sla.get(row["id"]), until)
+            lines = price_subscription(
+                terms, period, counts, sla.get(row["id"]), until, billed.get(row["id"], 0)
+            )
         except (ValueError, ArithmeticError) as exc:
             out.fail(row["tenant_id"], exc)
             continue
@@ -126,6 +130,19 @@ async def collect(
     for tenant, bill in out.bills.items():
         bill.bounds = bounds[tenant]
     return out
+
+
+async def _billed_terms(
+    conn: Connection, period: Period, rows: list[Any], plans: dict[str, Plan]
+) -> dict[int, int]:
+    """What issued invoices already charged for the current term of subscriptions whose
+    plan bills a quarter or year in advance."""
+    ahead = [
+        (r["id"], Term.of(period, plans[r["plan_id"]].interval).label)
+        for r in rows
+        if plans[r["plan_id"]].interval != "month" and not plans[r["plan_id"]].bill_charges_monthly
+    ]
+    return await inv_repo.billed_terms(conn, str(period), ahead) if ahead else {}
 
 
 async def _availability(

@@ -210,8 +210,14 @@ class Plan:
     sla_tiers: tuple[SlaTier, ...] = ()
     # 6 %: China's VAT rate for modern and IT services (the monitoring service).
     vat_rate: Decimal = Decimal("0.06")
+    # prices per device and interval (month, quarter, year); quarterly and yearly plans are
+    # billed in advance per calendar term unless charged monthly (billing.terms)
+    interval: str = "month"
+    bill_charges_monthly: bool = False
 
     def __post_init__(self) -> None:
+        if self.interval not in ("month", "quarter", "year"):
+            raise ValueError("the interval must be month, quarter or year")
         if self.pricing_model not in PRICING_MODELS:
             raise ValueError(f"pricing model must be one of {PRICING_MODELS}")
         check_tiers(self.tiers)

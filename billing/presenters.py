@@ -11,6 +11,32 @@ from billing.money import minor_unit, to_major
 from billing.payments import payment_status, seller_today
 
 INVOICE_AMOUNTS = ("subtotal", "vat", "total")
+# Amounts inside a line's `detail` (stored in minor units), shown in major units too.
+DETAIL_AMOUNTS = frozenset(
+    (
+        "monthly_price",
+        "unit_price",
+        "term_charge",
+        "billed_before",
+        "month_share",
+        "minimum",
+        "billed",
+    )
+)
+
+
+def detail(value: Any, currency: str) -> Any:
+    """A line's detail with its amounts in major units (nested rows included)."""
+    if isinstance(value, list):
+        return [detail(v, currency) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: to_major(Decimal(str(v)), currency)
+            if k in DETAIL_AMOUNTS and v is not None
+            else detail(v, currency)
+            for k, v in value.items()
+        }
+    return value
 
 
 def vat_by_rate(stored: dict[str, Any]) -> dict[Decimal, int]:
@@ -46,6 +72,7 @@ def lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
             "amount": to_major(ln["amount"], cur),
             "unit_price": None if ln["unit_price"] is None else to_major(ln["unit_price"], cur),
             "vat": to_major(vat, cur),
+            "detail": detail(ln.get("detail") or {}, cur),
         }
         for ln, vat in zip(rows, vats, strict=True)
     ]

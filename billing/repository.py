@@ -13,7 +13,7 @@ from servitize.db import Connection
 
 _PLAN_COLUMNS = (
     "id, name, pricing_model, tiers, currency, usage_prices, one_off_fees, "
-    "minimum_commitment, sla_target, sla_tiers, vat_rate"
+    "minimum_commitment, sla_target, sla_tiers, vat_rate, billing_interval, bill_charges_monthly"
 )
 
 
@@ -21,10 +21,11 @@ async def upsert_plan(conn: Connection, plan: Plan) -> None:
     """Create or replace a plan (stored in minor units, the JSON shapes shown in 0200)."""
     await conn.execute(
         f"""INSERT INTO billing_plans ({_PLAN_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (id) DO UPDATE SET name = $2, pricing_model = $3, tiers = $4,
               currency = $5, usage_prices = $6, one_off_fees = $7, minimum_commitment = $8,
-              sla_target = $9, sla_tiers = $10, vat_rate = $11""",
+              sla_target = $9, sla_tiers = $10, vat_rate = $11, billing_interval = $12,
+              bill_charges_monthly = $13""",
         plan.id,
         plan.name,
         plan.pricing_model,
@@ -50,6 +51,8 @@ async def upsert_plan(conn: Connection, plan: Plan) -> None:
         plan.sla_target,
         [{"below": str(t.below), "credit": str(t.credit)} for t in plan.sla_tiers],
         plan.vat_rate,
+        plan.interval,
+        plan.bill_charges_monthly,
     )
 
 
@@ -105,6 +108,8 @@ def _plan(row: Any) -> Plan:
             SlaTier(Decimal(str(t["below"])), Decimal(str(t["credit"]))) for t in row["sla_tiers"]
         ),
         row["vat_rate"],
+        row["billing_interval"],
+        row["bill_charges_monthly"],
     )
 
 

@@ -84,6 +84,12 @@ class PlanIn(BaseModel):
     sla_target: Percent | None = None
     sla_tiers: list[SlaTierIn] = Field(default_factory=list, max_length=20)
     vat_rate: Decimal = Field(Decimal("0.06"), ge=0, lt=1, description="0.06 is 6 %")
+    interval: Literal["month", "quarter", "year"] = Field(
+        "month", description="prices are per device and interval"
+    )
+    bill_charges_monthly: bool = Field(
+        False, description="quarter/year: charge a share each month instead of the term ahead"
+    )
 
     @field_validator("currency")
     @classmethod
@@ -116,6 +122,8 @@ class PlanIn(BaseModel):
             self.sla_target,
             tuple(SlaTier(s.below, s.credit) for s in self.sla_tiers),
             self.vat_rate,
+            self.interval,
+            self.bill_charges_monthly,
         )
 
     @classmethod
@@ -152,6 +160,8 @@ class PlanIn(BaseModel):
             sla_target=plan.sla_target,
             sla_tiers=[SlaTierIn(below=t.below, credit=t.credit) for t in plan.sla_tiers],
             vat_rate=plan.vat_rate,
+            interval=plan.interval,
+            bill_charges_monthly=plan.bill_charges_monthly,
         )
 
 

@@ -70,3 +70,10 @@ CREATE TABLE billing_usage_records (
     PRIMARY KEY (tenant_id, event_id)
 );
 CREATE INDEX billing_usage_records_device_idx ON billing_usage_records (device_id, usage_type, ts);
+
+-- Quarterly and yearly plans (prices per device and interval), billed per calendar term in
+-- advance unless charged monthly (billing/terms.py).
+ALTER TABLE billing_plans
+    ADD COLUMN billing_interval text NOT NULL DEFAULT 'month'
+        CHECK (billing_interval IN ('month', 'quarter', 'year')),
+    ADD COLUMN bill_charges_monthly boolean NOT NULL DEFAULT false;

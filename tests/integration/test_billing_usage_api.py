@@ -1,9 +1,12 @@
-"""Usage reported through the API, idempotent by event id, billed like device events."""
+"""Usage reported through the API (idempotent by event id) and quarterly plans billed in
+advance, through the API on real PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from registry import service as registry
+from registry.models import Device
 from servitize.db import Pool
 from tests.integration.test_api_support import client, seed
 from tests.integration.test_billing_amounts_api import B, flat, only_invoice, subscribe
@@ -61,3 +64,33 @@ async def test_reported_usage_is_stored_once_and_billed(pool: Pool) -> None:
     [usage] = [ln for ln in inv["lines"] if ln["usage_type"] == "support_hours"]
     assert (usage["amount"], usage["detail"]["used"]) == ("150.00", 4)
     assert inv["subtotal"] == "450.00"
+
+
+async def test_a_quarterly_plan_billed_in_advance_through_the_api(pool: Pool) -> None:
+    world = await seed(pool)
+    fin = world.headers("finance")
+    await registry.register_devices(pool, [Device("acme-r2", "substation-robot", "acme")])
+    plan = flat("quarterly", "900.00", interval="quarter")
+    async with client(pool) as c:
+        assert (await c.put(f"{B}/plans/quarterly", json=plan, headers=fin)).is_success
+        shown = (await c.get(f"{B}/plans", headers=fin)).json()
+        assert (shown[0]["interval"], shown[0]["bill_charges_monthly"]) == ("quarter", False)
+        await subscribe(c, fin, "acme", "quarterly", ["acme-r1"], "2026-10-01")
+        assert (await c.post(f"{B}/runs", json={"period": "2026-10"}, headers=fin)).is_success
+        october = await only_invoice(c, fin, "2026-10")
+        assert october["subtotal"] == "900.00"  # the whole of 2026-Q4 in advance
+        assert (await c.post(f"{B}/invoices/{october['id']}/finalize", headers=fin)).is_success
+        sub_id = (await c.get(f"{B}/subscriptions", headers=fin)).json()[0]["id"]
+        join = {"device_id": "acme-r2", "on": "2026-11-16"}
+        assert (
+            await c.post(f"{B}/subscriptions/{sub_id}/devices", json=join, headers=fin)
+        ).is_success
+        assert (await c.post(f"{B}/runs", json={"period": "2026-11"}, headers=fin)).is_success
+        november = await only_invoice(c, fin, "2026-11")
+    # r2's 46 remaining days of the quarter: 900.00 x 46 / 92 = 450.00
+    [line] = november["lines"]
+    assert (line["amount"], line["detail"]["term"], line["detail"]["billed_before"]) == (
+        "450.00",
+        "2026-Q4",
+        "900.00",
+    )
