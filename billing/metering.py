@@ -7,9 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from billing import coupon_repository as coupon_repo
 from billing import invoice_repository as inv_repo
 from billing import usage_record_repository as record_repo
 from billing import usage_repository as usage_repo
+from billing.coupons import discount_lines
 from billing.errors import BillingError
 from billing.invoice_math import late_usage_line
 from billing.models import Coverage, Line, Period, Plan
@@ -127,8 +129,12 @@ async def collect(
             continue
         _bill(out.bills, row, plan).lines.extend(lines)
     await _late_usage(conn, period, tenant_ids, plans, out)
+    coupons = await coupon_repo.redeemed(conn, tenant_ids)
     for tenant, bill in out.bills.items():
         bill.bounds = bounds[tenant]
+        bill.lines.extend(
+            discount_lines(bill.lines, coupons.get(tenant, []), period, bill.currency)
+        )
     return out
 
 

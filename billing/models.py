@@ -25,6 +25,7 @@ LINE_KINDS = (
     "minimum",
     "sla_credit",
     "late_usage",
+    "discount",
 )
 
 

@@ -36,9 +36,11 @@ from billing.models import Period
 from billing.schemas import (
     PERIOD_PATTERN,
     Cancel,
+    CouponIn,
     CoverageChange,
     PlanChange,
     PlanIn,
+    RedemptionIn,
     RunRequest,
     RunResult,
     SubscriptionIn,
@@ -142,6 +144,28 @@ async def cancel(sub_id: SubId, body: Cancel, pool: PoolDep, who: Finance) -> No
     """End a subscription on a date (exclusive)."""
     _provider(who)
     await _call(service.cancel(pool, sub_id, body.on))
+
+
+@router.put("/coupons/{code}", response_model=CouponIn, responses=p.WRITE)
+async def put_coupon(code: str, body: CouponIn, pool: PoolDep, who: Finance) -> Any:
+    """Create or replace a coupon (provider only)."""
+    _provider(who)
+    if body.code != code:
+        raise Problem(422, "Unprocessable Content", "the body's code must match the path")
+    return await _call(service.save_coupon(pool, body))
+
+
+@router.get("/coupons", responses=p.READ)
+async def list_coupons(pool: PoolDep, who: Finance) -> Any:
+    """Every coupon."""
+    return await service.list_coupons(pool)
+
+
+@router.post("/coupons/{code}/redemptions", status_code=204, responses=p.WRITE)
+async def redeem(code: str, body: RedemptionIn, pool: PoolDep, who: Finance) -> None:
+    """A tenant redeems a coupon from a month on (once per tenant)."""
+    _provider(who)
+    await _call(service.redeem(pool, code, body))
 
 
 # --- runs and invoices -------------------------------------------------------------------

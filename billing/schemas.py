@@ -240,3 +240,41 @@ class RunResult(BaseModel):
     lines: int
     failed: list[TenantFailure] = Field(default_factory=list)
     run_id: int | None = None
+
+
+class CouponIn(BaseModel):
+    """A coupon: `percent_off`, or `amount_off` in major units of `currency`, per month."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
+    name: str = Field(min_length=1, max_length=200)
+    percent_off: Percent | None = None
+    amount_off: Price | None = None
+    currency: str | None = None
+    duration_months: int | None = Field(None, ge=1, le=1200, description="None: for ever")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CouponIn:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError("give either percent_off or amount_off")
+        if (self.amount_off is None) != (self.currency is None):
+            raise ValueError("amount_off needs its currency (and percent_off none)")
+        if self.currency is not None:
+            minor_unit(self.currency)
+        return self
+
+
+class RedemptionIn(BaseModel):
+    """A tenant redeems a coupon from a month on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    first_period: str = Field(description="YYYY-MM: the first month it applies to")
+
+    @field_validator("first_period")
+    @classmethod
+    def _period(cls, text: str) -> str:
+        Period.parse(text)
+        return text

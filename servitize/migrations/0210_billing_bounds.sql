@@ -77,3 +77,27 @@ ALTER TABLE billing_plans
     ADD COLUMN billing_interval text NOT NULL DEFAULT 'month'
         CHECK (billing_interval IN ('month', 'quarter', 'year')),
     ADD COLUMN bill_charges_monthly boolean NOT NULL DEFAULT false;
+
+-- Coupons: a percentage or a fixed amount off each month's service charges (not one-off
+-- fees), for `duration_months` months from the first one (NULL: for ever).
+CREATE TABLE billing_coupons (
+    code             text PRIMARY KEY CHECK (code ~ '^[A-Z0-9][A-Z0-9_-]{0,39}$'),
+    name             text NOT NULL,
+    percent_off      numeric(6, 3) CHECK (percent_off > 0 AND percent_off <= 100),
+    amount_off       bigint CHECK (amount_off > 0),
+    currency         char(3),
+    duration_months  integer CHECK (duration_months > 0),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CHECK ((percent_off IS NULL) <> (amount_off IS NULL)),
+    CHECK ((amount_off IS NULL) = (currency IS NULL))
+);
+CREATE TABLE billing_coupon_redemptions (
+    tenant_id     text NOT NULL REFERENCES tenants (id),
+    code          text NOT NULL REFERENCES billing_coupons (code),
+    first_period  text NOT NULL CHECK (first_period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, code)
+);
+ALTER TABLE billing_invoice_lines DROP CONSTRAINT billing_invoice_lines_kind_check,
+    ADD CONSTRAINT billing_invoice_lines_kind_check CHECK (kind IN ('recurring', 'usage',
+        'overage', 'one_off', 'minimum', 'sla_credit', 'late_usage', 'discount'));

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from billing import payments
 from servitize.db import Pool
 from tests.integration.test_api_support import client, seed
-from tests.integration.test_billing_amounts_api import B, flat, note, subscribe
+from tests.integration.test_billing_amounts_api import B, flat, note, only_invoice, subscribe
 
 
 async def test_partial_payments_settle_an_invoice_and_events_tell_the_story(pool: Pool) -> None:
@@ -68,3 +68,29 @@ async def test_partial_payments_settle_an_invoice_and_events_tell_the_story(pool
     shown = {**other, "total": 31800, "status": "finalized", "due_date": day_after - timedelta(1)}
     assert payments.payment_status(shown, 0, 0, day_after) == "overdue"
     assert payments.payment_status(shown, 10000, 0, day_after - timedelta(1)) == "partially_paid"
+
+
+async def test_a_coupon_takes_its_share_off_the_months_it_covers(pool: Pool) -> None:
+    world = await seed(pool)
+    fin = world.headers("finance")
+    coupon = {"code": "WELCOME10", "name": "Welcome", "percent_off": "10", "duration_months": 1}
+    async with client(pool) as c:
+        assert (await c.put(f"{B}/plans/care", json=flat("care", "300.00"), headers=fin)).is_success
+        await subscribe(c, fin, "acme", "care", ["acme-r1"], "2026-10-01")
+        assert (await c.put(f"{B}/coupons/WELCOME10", json=coupon, headers=fin)).is_success
+        both = {**coupon, "amount_off": "5.00", "currency": "CNY"}
+        assert (await c.put(f"{B}/coupons/WELCOME10", json=both, headers=fin)).status_code == 422
+        url = f"{B}/coupons/WELCOME10/redemptions"
+        body = {"tenant_id": "acme", "first_period": "2026-11"}
+        assert (await c.post(url, json=body, headers=fin)).status_code == 204
+        assert (await c.post(url, json=body, headers=fin)).status_code == 409
+        missing = await c.post(f"{B}/coupons/NOPE/redemptions", json=body, headers=fin)
+        assert missing.status_code == 404
+        for period in ("2026-11", "2026-12"):
+            assert (await c.post(f"{B}/runs", json={"period": period}, headers=fin)).is_success
+        nov = await only_invoice(c, fin, "2026-11")
+        dec = await only_invoice(c, fin, "2026-12")
+    # 300.00 - 10 % = 270.00, VAT 16.20, total 286.20; December is past its one month
+    assert [(ln["kind"], ln["amount"]) for ln in nov["lines"]][-1] == ("discount", "-30.00")
+    assert (nov["subtotal"], nov["vat"], nov["total"]) == ("270.00", "16.20", "286.20")
+    assert "discount" not in [ln["kind"] for ln in dec["lines"]]
