@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from billing.money import MAX_PRICE
+from billing.money import MAX_PRICE, minor_unit
 from billing.schemas import Major
 
 
@@ -169,3 +169,20 @@ class UsageBatchOut(BaseModel):
     accepted: int
     duplicates: int
     conflicts: list[str]
+
+
+class TopUpIn(BaseModel):
+    """Prepaid credit paid into a tenant's wallet, in major units of `currency`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, le=MAX_PRICE, description="major units, e.g. 1000.00")
+    currency: str = "CNY"
+    expires_on: date | None = Field(None, description="last day it may be used (none: never)")
+    reference: str = Field("", max_length=200)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, code: str) -> str:
+        minor_unit(code)
+        return code

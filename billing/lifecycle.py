@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from billing import credit_repository as credit_repo
 from billing import event_repository as event_repo
 from billing import invoice_repository as inv_repo
-from billing import payments
+from billing import payments, wallet
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_math import Credited, Totals, content_hash, credit_note_totals
 from billing.invoice_schemas import CreditNoteIn, CreditNoteLineIn
@@ -108,6 +108,7 @@ async def _issue(
         days=get_settings().billing_payment_terms_days
     )
     await inv_repo.mark_finalized_many(conn, issued, at, force_reason, due)
+    await wallet.apply(conn, list(rows), at.astimezone(ZoneInfo(SELLER_TIMEZONE)).date())
     await event_repo.record(
         conn,
         [

@@ -19,6 +19,7 @@ from billing import (
     report_service,
     service,
     usage_records,
+    wallet,
 )
 from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_schemas import (
@@ -28,11 +29,13 @@ from billing.invoice_schemas import (
     InvoiceOut,
     PaymentIn,
     PaymentOut,
+    TopUpIn,
     UsageBatchIn,
     UsageBatchOut,
     VoidIn,
 )
 from billing.models import Period
+from billing.money import to_major
 from billing.schemas import (
     PERIOD_PATTERN,
     Cancel,
@@ -263,6 +266,22 @@ async def usage(body: UsageBatchIn, pool: PoolDep, who: Finance) -> Any:
     """Report usage from outside the device stream; a retried event id is stored once."""
     _provider(who)
     return await _call(usage_records.report(pool, body))
+
+
+@router.post("/wallets/{tenant_id}/top-ups", status_code=201, responses=p.WRITE)
+async def top_up(tenant_id: str, body: TopUpIn, pool: PoolDep, who: Finance) -> Any:
+    """Prepaid credit for a tenant; issued invoices are paid from it."""
+    _provider(who)
+    row = await _call(wallet.top_up(pool, tenant_id, body))
+    return {**row, "amount": to_major(row["amount"], row["currency"].strip())}
+
+
+@router.get("/wallets/{tenant_id}", responses=p.READ)
+async def wallet_balance(tenant_id: str, pool: PoolDep, who: Reader) -> Any:
+    """What a tenant can still spend from its prepaid credit."""
+    if who.tenant_id is not None and who.tenant_id != tenant_id:
+        raise Problem(404, "Not Found", f"tenant {tenant_id} not found")
+    return await _call(wallet.balance(pool, tenant_id))
 
 
 @router.get("/events", responses=p.READ)

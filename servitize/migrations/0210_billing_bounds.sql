@@ -101,3 +101,28 @@ CREATE TABLE billing_coupon_redemptions (
 ALTER TABLE billing_invoice_lines DROP CONSTRAINT billing_invoice_lines_kind_check,
     ADD CONSTRAINT billing_invoice_lines_kind_check CHECK (kind IN ('recurring', 'usage',
         'overage', 'one_off', 'minimum', 'sla_credit', 'late_usage', 'discount'));
+
+-- Prepaid credit: top-ups a tenant paid ahead (a prepayment; VAT falls due on the invoices
+-- it pays), consumed by its invoices when they are issued, soonest expiry first; what is
+-- left of a top-up after its expiry date is not used.
+CREATE TABLE billing_wallet_topups (
+    id          bigserial PRIMARY KEY,
+    tenant_id   text NOT NULL REFERENCES tenants (id),
+    amount      bigint NOT NULL CHECK (amount > 0),
+    currency    char(3) NOT NULL,
+    expires_on  date,
+    reference   text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX billing_wallet_topups_tenant_idx ON billing_wallet_topups (tenant_id);
+CREATE TABLE billing_wallet_uses (
+    topup_id    bigint NOT NULL REFERENCES billing_wallet_topups (id),
+    invoice_id  bigint NOT NULL REFERENCES billing_invoices (id),
+    amount      bigint NOT NULL CHECK (amount > 0),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topup_id, invoice_id)
+);
+CREATE TRIGGER billing_wallet_topups_immutable BEFORE UPDATE OR DELETE ON billing_wallet_topups
+    FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();
+CREATE TRIGGER billing_wallet_uses_immutable BEFORE UPDATE OR DELETE ON billing_wallet_uses
+    FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();

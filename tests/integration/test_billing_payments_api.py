@@ -94,3 +94,38 @@ async def test_a_coupon_takes_its_share_off_the_months_it_covers(pool: Pool) -> 
     assert [(ln["kind"], ln["amount"]) for ln in nov["lines"]][-1] == ("discount", "-30.00")
     assert (nov["subtotal"], nov["vat"], nov["total"]) == ("270.00", "16.20", "286.20")
     assert "discount" not in [ln["kind"] for ln in dec["lines"]]
+
+
+async def test_prepaid_credit_pays_issued_invoices_soonest_expiry_first(pool: Pool) -> None:
+    world = await seed(pool)
+    fin = world.headers("finance")
+    async with client(pool) as c:
+        assert (await c.put(f"{B}/plans/care", json=flat("care", "300.00"), headers=fin)).is_success
+        await subscribe(c, fin, "acme", "care", ["acme-r1"], "2026-10-01")
+        w = f"{B}/wallets/acme"
+        for amount, expires in (
+            ("50.00", "2026-11-30"),
+            ("500.00", None),
+            ("200.00", "2099-06-30"),
+        ):
+            body = {"amount": amount, "expires_on": expires, "reference": "prepaid"}
+            assert (await c.post(f"{w}/top-ups", json=body, headers=fin)).status_code == 201
+        bad = await c.post(f"{w}/top-ups", json={"amount": "1", "currency": "XYZ"}, headers=fin)
+        assert bad.status_code == 422
+        theirs = await c.get(f"{B}/wallets/globex", headers=world.headers("viewer", "acme"))
+        assert theirs.status_code == 404
+        # the 50.00 expired yesterday (these tests run on or after 2026-12-01)
+        assert (await c.get(w, headers=fin)).json()["balances"] == {"CNY": "700.00"}
+        for period in ("2026-10", "2026-11"):
+            assert (await c.post(f"{B}/runs", json={"period": period}, headers=fin)).is_success
+            inv = await only_invoice(c, fin, period)
+            assert (await c.post(f"{B}/invoices/{inv['id']}/finalize", headers=fin)).is_success
+        october = await only_invoice(c, fin, "2026-10")
+        november = await only_invoice(c, fin, "2026-11")
+        paid = (await c.get(f"{B}/invoices/{november['id']}/payments", headers=fin)).json()
+        balance = (await c.get(w, headers=fin)).json()["balances"]
+    # October 318.00: 200.00 (expires 2099-06-30) + 118.00 of the 500.00; November 318.00 from
+    # the 382.00 left; 64.00 remain
+    assert (october["status"], november["status"]) == ("paid", "paid")
+    assert [p["amount"] for p in paid] == ["318.00"]
+    assert balance == {"CNY": "64.00"}
