@@ -225,3 +225,11 @@ async def get_webhook(pool: Pool, tenant_id: str) -> dict[str, Any]:
     out = dict(row)
     out["secret"] = out["secret"][:4] + "…"
     return out
+
+
+async def delivery_webhook(pool: Pool, tenant_id: str) -> dict[str, Any] | None:
+    """A tenant's webhook with its secret, for signing deliveries of other domains' events
+    (billing's invoice events); None when there is none."""
+    async with pool.acquire() as conn:
+        row = await repo.webhook(conn, tenant_id)
+    return None if row is None else dict(row)

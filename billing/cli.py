@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from billing import invoice_service, lifecycle, payments, report_service, service
+from billing import event_delivery, invoice_service, lifecycle, payments, report_service, service
 from billing.errors import BillingError, NotFound
 from billing.invoice_schemas import PaymentIn
 from billing.models import Money, Period
@@ -51,6 +52,7 @@ def register(sub: Any) -> None:
     q.add_argument("--on", type=date.fromisoformat, default=None, help="YYYY-MM-DD (today)")
     q.add_argument("--reference", default="")
     _add(b, "overdue", _overdue, "record overdue events for invoices past their due date")
+    _add(b, "webhooks", _webhooks, "deliver invoice events to tenants' webhooks until Ctrl-C")
     q = _add(b, "csv", _csv, "a period's invoice lines as CSV")
     q.add_argument("--period", required=True, type=_period)
     q.add_argument("--out", type=Path)
@@ -181,6 +183,11 @@ async def _overdue(pool: db.Pool, args: argparse.Namespace) -> int:
     for r in await payments.flag_overdue(pool):
         left = Money(r["outstanding"], r["currency"])
         print(f"{r['number']} {r['tenant_id']} due {r['due_date']}: {left}")
+    return 0
+
+
+async def _webhooks(pool: db.Pool, args: argparse.Namespace) -> int:
+    await event_delivery.run(pool, asyncio.Event())
     return 0
 
 

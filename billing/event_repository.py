@@ -29,3 +29,29 @@ async def events_after(
         tenant_id,
         limit,
     )
+
+
+async def due(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Pending events whose next attempt is due, locked (several deliverers may run)."""
+    return await conn.fetch(
+        """SELECT * FROM billing_events WHERE status = 'pending' AND next_attempt_at <= now()
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+
+
+async def attempted(
+    conn: Connection, event_id: int, status: str, attempts: int, error: str | None, delay_s: float
+) -> None:
+    """Record a delivery attempt's outcome."""
+    await conn.execute(
+        """UPDATE billing_events SET status = $2, attempts = $3, last_error = $4,
+                  sent_at = CASE WHEN $2 = 'sent' THEN now() END,
+                  next_attempt_at = now() + make_interval(secs => $5)
+           WHERE id = $1""",
+        event_id,
+        status,
+        attempts,
+        error,
+        delay_s,
+    )

@@ -126,3 +126,14 @@ CREATE TRIGGER billing_wallet_topups_immutable BEFORE UPDATE OR DELETE ON billin
     FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();
 CREATE TRIGGER billing_wallet_uses_immutable BEFORE UPDATE OR DELETE ON billing_wallet_uses
     FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();
+
+-- Delivery of invoice events to the tenant's webhook (analytics' webhook settings): retried
+-- with backoff; `skipped` when the tenant has no enabled webhook.
+ALTER TABLE billing_events
+    ADD COLUMN status text NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
+    ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+    ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN last_error text,
+    ADD COLUMN sent_at timestamptz;
+CREATE INDEX billing_events_due_idx ON billing_events (next_attempt_at) WHERE status = 'pending';
