@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="output CSV (default: FILE.scores.csv)")
     p.add_argument("--warmup", type=int, default=240, help="readings that only teach the detector")
     p.set_defaults(handler=_score)
-    from analytics import cli_extra
+    from analytics.evaluation import cli as cli_extra
 
     cli_extra.register(sub)
 
@@ -63,7 +63,7 @@ async def _detect(args: argparse.Namespace) -> int:
     try:
         if args.replay:
             return await _replay(pool, args, part)
-        from analytics.detect import run_detector
+        from analytics.monitor.detect import run_detector
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -77,7 +77,7 @@ async def _detect(args: argparse.Namespace) -> int:
 
 
 async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]) -> int:
-    from analytics.replay import replay
+    from analytics.monitor.replay import replay
 
     if args.start is None or args.end is None or args.end <= args.start:
         print("servitize detect --replay needs --from < --to", file=sys.stderr)
@@ -90,7 +90,7 @@ async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]
 
 def _score(args: argparse.Namespace) -> int:
     from analytics.detectors.univariate import DetectorConfig
-    from analytics.scoring import CsvError, read_table, score_table, write_scores
+    from analytics.evaluation.scoring import CsvError, read_table, score_table, write_scores
 
     columns = args.columns.split(",") if args.columns else None
     try:

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from analytics import notify
-from analytics import service as analytics
+from analytics.alerts import notify
+from analytics.alerts import service as analytics
 from billing import event_repository as event_repo
 from servitize.db import Pool, transaction
 

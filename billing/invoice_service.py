@@ -15,6 +15,7 @@ from billing.errors import NotFound
 from billing.invoice_math import totals
 from billing.models import Period
 from billing.schemas import RunResult, TenantFailure
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 # Tenants written per transaction: big enough for bulk statements, small enough to keep
@@ -65,7 +66,8 @@ async def _check_tenants(pool: Pool, tenant_ids: list[str] | None) -> None:
     if tenant_ids is None:
         return
     async with pool.acquire() as conn:
-        if missing := await run_repo.unknown_tenants(conn, tenant_ids):
+        found = await registry.tenant_details(conn, tenant_ids)
+        if missing := sorted(set(tenant_ids) - found.keys()):
             raise NotFound(f"tenants not found: {', '.join(missing)}")
 
 

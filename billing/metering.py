@@ -9,8 +9,7 @@ from typing import Any
 
 from billing import coupon_repository as coupon_repo
 from billing import invoice_repository as inv_repo
-from billing import usage_record_repository as record_repo
-from billing import usage_repository as usage_repo
+from billing import usage
 from billing.coupons import discount_lines
 from billing.errors import BillingError
 from billing.invoice_math import late_usage_line
@@ -30,7 +29,7 @@ class Bill:
     tenant_id: str
     buyer: dict[str, Any]
     currency: str
-    bounds: usage_repo.Bounds | None = None
+    bounds: usage.Bounds | None = None
     lines: list[Line] = field(default_factory=list)
     plan_of: dict[int, str] = field(default_factory=dict)
 
@@ -78,21 +77,6 @@ def _usage_types(plans: dict[str, Plan]) -> list[str]:
     return sorted({u.usage_type for p in plans.values() for u in p.usage})
 
 
-async def _used(
-    conn: Connection, period: Period, tenant_ids: list[str] | None, plans: dict[str, Plan]
-) -> dict[tuple[int, str], int]:
-    """Usage per (subscription, type): device events and telemetry, plus usage reported
-    through the API."""
-    types = _usage_types(plans)
-    used = await usage_repo.usage_counts(conn, period.first, period.next_first, tenant_ids, types)
-    reported = await record_repo.usage_sums(
-        conn, period.first, period.next_first, tenant_ids, types
-    )
-    for key, n in reported.items():
-        used[key] = used.get(key, 0) + n
-    return used
-
-
 async def collect(
     conn: Connection,
     period: Period,
@@ -104,15 +88,17 @@ async def collect(
 
     A tenant whose pricing fails (a plan the arithmetic cannot take) is left out with its
     reason; every other tenant is billed."""
-    rows = await usage_repo.period_subscriptions(conn, period.first, period.next_first, tenant_ids)
+    rows = await usage.period_subscriptions(conn, period.first, period.next_first, tenant_ids)
     out = Collected({})
     for row in rows:
         if row["plan_id"] not in plans:
             out.fail(row["tenant_id"], BillingError((broken or {}).get(row["plan_id"], "no plan")))
     rows = [r for r in rows if r["tenant_id"] not in out.failures]
-    used = await _used(conn, period, tenant_ids, plans)
+    used = await usage.usage_counts(
+        conn, period.first, period.next_first, tenant_ids, _usage_types(plans)
+    )
     sla = await _availability(conn, period, tenant_ids, rows, plans)
-    bounds = await usage_repo.period_bounds(conn, period.first, period.next_first, tenant_ids)
+    bounds = await usage.period_bounds(conn, period.first, period.next_first, tenant_ids)
     billed = await _billed_terms(conn, period, rows, plans)
     for row in rows:
         if row["tenant_id"] in out.failures:
@@ -164,10 +150,10 @@ async def _availability(
         return {}
     # a day either side covers the period's bounds in every time zone
     start, end = period.bounds("UTC")
-    windows = await usage_repo.maintenance_windows(
+    windows = await usage.maintenance_windows(
         conn, start - timedelta(days=1), end + timedelta(days=1), tenant_ids
     )
-    found = await usage_repo.availability(
+    found = await usage.availability(
         conn, period.first, period.next_first, tenant_ids, sub_ids, windows
     )
     return {s: Decimal(up) * 100 / Decimal(n) for s, (up, n) in found.items() if n > 0}
@@ -198,8 +184,10 @@ async def _late_for(
     plans: dict[str, Plan],
     out: Collected,
 ) -> None:
-    rows = await usage_repo.period_subscriptions(conn, past.first, past.next_first, tenants)
-    measured = await _used(conn, past, tenants, plans)
+    rows = await usage.period_subscriptions(conn, past.first, past.next_first, tenants)
+    measured = await usage.usage_counts(
+        conn, past.first, past.next_first, tenants, _usage_types(plans)
+    )
     billed = await inv_repo.billed_usage(conn, str(past), [r["id"] for r in rows])
     for row in rows:
         if row["tenant_id"] in out.failures or row["plan_id"] not in plans:

@@ -11,6 +11,7 @@ from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.models import Plan
 from billing.money import to_major, to_minor_int
 from billing.schemas import CouponIn, PlanIn, RedemptionIn, SubscriptionIn
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 
@@ -34,7 +35,7 @@ async def list_plans(pool: Pool) -> list[PlanIn]:
 async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
     """Create a subscription covering its devices from its start date; returns its id."""
     async with transaction(pool) as conn:
-        if not await repo.tenant_exists(conn, sub.tenant_id):
+        if not await registry.tenant_exists(conn, sub.tenant_id):
             raise NotFound(f"tenant {sub.tenant_id} not found")
         [plan] = await _plans(conn, [sub.plan_id])
         currencies = await repo.tenant_currencies(conn, sub.tenant_id)
@@ -130,7 +131,7 @@ async def _check_devices(
     end: date | None,
     sub: int | None = None,
 ) -> None:
-    if bad := await repo.foreign_devices(conn, tenant, devices):
+    if bad := await registry.foreign_devices(conn, tenant, devices):
         raise BillingError(f"devices {bad} do not exist or belong to another tenant")
     if taken := await repo.conflicting_coverage(conn, devices, start, end, None):
         raise BillingError(f"devices {taken} are already covered by another subscription then")
@@ -174,7 +175,7 @@ async def redeem(pool: Pool, code: str, body: RedemptionIn) -> None:
         found = await coupon_repo.coupon(conn, code)
         if found is None:
             raise NotFound(f"coupon {code} not found")
-        if not await repo.tenant_exists(conn, body.tenant_id):
+        if not await registry.tenant_exists(conn, body.tenant_id):
             raise NotFound(f"tenant {body.tenant_id} not found")
         currencies = await repo.tenant_currencies(conn, body.tenant_id)
         if found["currency"] and currencies - {found["currency"].strip()}:

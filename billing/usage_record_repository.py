@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from billing.usage_repository import COVERED
 from servitize.db import Connection
 
 _COLUMNS = ("tenant_id", "event_id", "device_id", "usage_type", "quantity", "ts")
@@ -38,24 +37,19 @@ async def existing(conn: Connection, keys: list[tuple[str, str]]) -> list[asyncp
 
 
 async def usage_sums(
-    conn: Connection,
-    first: date,
-    next_first: date,
-    tenant_ids: list[str] | None,
-    types: list[str],
+    conn: Connection, spans: list[tuple[int, str, datetime, datetime]], types: list[str]
 ) -> dict[tuple[int, str], int]:
-    """Reported quantity per (subscription, type) with `ts` in each device's covered time."""
+    """Reported quantity per (subscription, type) with `ts` in (subscription, device, from,
+    until) spans of covered time."""
     rows = await conn.fetch(
-        f"""WITH {COVERED}
-            SELECT cov.sub_id, r.usage_type, sum(r.quantity)::bigint AS n
-            FROM cov JOIN billing_usage_records r
-              ON r.device_id = cov.device_id AND r.usage_type = ANY($4::text[])
-             AND r.ts >= cov.t0 AND r.ts < cov.t1
-            WHERE cov.t1 > cov.t0
-            GROUP BY cov.sub_id, r.usage_type""",
-        first,
-        next_first,
-        tenant_ids,
+        """SELECT c.sub_id, r.usage_type, sum(r.quantity)::bigint AS n
+           FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+                AS c(sub_id, device_id, t0, t1)
+           JOIN billing_usage_records r
+             ON r.device_id = c.device_id AND r.usage_type = ANY($5::text[])
+            AND r.ts >= c.t0 AND r.ts < c.t1
+           GROUP BY c.sub_id, r.usage_type""",
+        *([s[k] for s in spans] for k in range(4)),
         types,
     )
     return {(r["sub_id"], r["usage_type"]): r["n"] for r in rows}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing import repository as repo
 from billing import usage_record_repository as record_repo
 from billing.errors import BillingError
 from billing.invoice_schemas import UsageBatchIn, UsageBatchOut
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 
@@ -45,7 +45,7 @@ async def _check_devices(conn: Any, rows: list[tuple[Any, ...]]) -> None:
     for r in rows:
         by_tenant.setdefault(r[0], set()).add(r[2])
     for tenant, devices in sorted(by_tenant.items()):
-        if bad := await repo.foreign_devices(conn, tenant, sorted(devices)):
+        if bad := await registry.foreign_devices(conn, tenant, sorted(devices)):
             raise BillingError(
                 f"devices {bad} do not exist or belong to another tenant than {tenant}"
             )

@@ -15,12 +15,12 @@ from typing import Any
 from billing import event_repository as event_repo
 from billing import invoice_repository as inv_repo
 from billing import payment_repository as pay_repo
-from billing import repository as repo
 from billing import wallet_repository as wallet_repo
 from billing.errors import BillingError, NotFound
 from billing.invoice_schemas import TopUpIn
 from billing.money import to_major, to_minor_int
 from billing.payments import seller_today
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 
@@ -44,7 +44,7 @@ async def top_up(pool: Pool, tenant_id: str, body: TopUpIn) -> dict[str, Any]:
     except ValueError as exc:
         raise BillingError(f"amount: {exc}") from exc
     async with transaction(pool) as conn:
-        if not await repo.tenant_exists(conn, tenant_id):
+        if not await registry.tenant_exists(conn, tenant_id):
             raise NotFound(f"tenant {tenant_id} not found")
         values = {**body.model_dump(), "tenant_id": tenant_id, "amount": amount}
         return dict(await wallet_repo.insert_topup(conn, values))
@@ -53,7 +53,7 @@ async def top_up(pool: Pool, tenant_id: str, body: TopUpIn) -> dict[str, Any]:
 async def balance(pool: Pool, tenant_id: str, on: date | None = None) -> dict[str, Any]:
     """What a tenant can still spend, per currency, in major units."""
     async with pool.acquire() as conn:
-        if not await repo.tenant_exists(conn, tenant_id):
+        if not await registry.tenant_exists(conn, tenant_id):
             raise NotFound(f"tenant {tenant_id} not found")
         async with conn.transaction():
             rows = await wallet_repo.remaining(conn, [tenant_id], on or seller_today())

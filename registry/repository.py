@@ -120,3 +120,114 @@ async def device_credentials(conn: Connection) -> list[tuple[str, str]]:
         "WHERE enabled AND credential_hash IS NOT NULL ORDER BY id"
     )
     return [(r["id"], r["credential_hash"]) for r in rows]
+
+
+# Reads other domains make through registry.service (they never query these tables).
+
+
+async def placements(conn: Connection, ids: list[str] | None) -> list[Any]:
+    """(id, tenant_id, site_id, device_type_id) of the given devices, or of all when None."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, site_id, device_type_id FROM devices "
+        "WHERE ($1::text[] IS NULL OR id = ANY($1))",
+        ids,
+    )
+
+
+async def tenant_placements(conn: Connection, tenant_ids: list[str] | None) -> list[Any]:
+    """(id, tenant_id, site_id) of the devices of some tenants (all when None)."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, site_id FROM devices "
+        "WHERE ($1::text[] IS NULL OR tenant_id = ANY($1))",
+        tenant_ids,
+    )
+
+
+async def metric_specs(conn: Connection) -> list[Any]:
+    """(device_type_id, metric, unit, min_value, max_value) of every catalog metric."""
+    return await conn.fetch(
+        "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
+    )
+
+
+async def type_metric_names(conn: Connection, device_type: str) -> list[str]:
+    """A type's metric names in name order."""
+    rows = await conn.fetch(
+        "SELECT metric FROM device_type_metrics WHERE device_type_id = $1 ORDER BY metric",
+        device_type,
+    )
+    return [r["metric"] for r in rows]
+
+
+async def reporting_intervals(conn: Connection) -> dict[str, int]:
+    """Reporting interval in seconds per device type."""
+    rows = await conn.fetch("SELECT id, reporting_interval_s FROM device_types")
+    return {r["id"]: r["reporting_interval_s"] for r in rows}
+
+
+async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
+    """Ids of the devices of a type, in id order."""
+    rows = await conn.fetch(
+        "SELECT id FROM devices WHERE device_type_id = $1 ORDER BY id", device_type
+    )
+    return [r["id"] for r in rows]
+
+
+async def existing_ids(conn: Connection, ids: list[str], *, enabled_only: bool) -> list[str]:
+    """Those of the ids that are registered devices (and enabled, when asked), in id order."""
+    rows = await conn.fetch(
+        "SELECT id FROM devices WHERE id = ANY($1) AND (enabled OR NOT $2) ORDER BY id",
+        ids,
+        enabled_only,
+    )
+    return [r["id"] for r in rows]
+
+
+async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str]) -> list[str]:
+    """Device ids that do not exist or belong to another tenant."""
+    rows = await conn.fetch(
+        """SELECT d FROM unnest($2::text[]) d WHERE NOT EXISTS
+           (SELECT 1 FROM devices WHERE id = d AND tenant_id = $1)""",
+        tenant_id,
+        device_ids,
+    )
+    return [r["d"] for r in rows]
+
+
+async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether the tenant is registered."""
+    return bool(await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id))
+
+
+async def site_exists(conn: Connection, tenant_id: str, site_id: str) -> bool:
+    """Whether the site is registered under this tenant."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM sites WHERE id = $1 AND tenant_id = $2", site_id, tenant_id
+        )
+    )
+
+
+async def device_of_tenant(conn: Connection, tenant_id: str, device_id: str) -> bool:
+    """Whether the device is registered under this tenant."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM devices WHERE id = $1 AND tenant_id = $2", device_id, tenant_id
+        )
+    )
+
+
+async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Timezone, name, tax id and address per tenant."""
+    rows = await conn.fetch(
+        "SELECT id, timezone, name, tax_id, address FROM tenants WHERE id = ANY($1)", tenant_ids
+    )
+    return {r["id"]: dict(r) for r in rows}
+
+
+async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
+    """Time zone per tenant (all tenants when None)."""
+    rows = await conn.fetch(
+        "SELECT id, timezone FROM tenants WHERE $1::text[] IS NULL OR id = ANY($1)", tenant_ids
+    )
+    return {r["id"]: r["timezone"] for r in rows}

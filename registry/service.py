@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from registry import credentials, repository
 from registry.catalog import BUILTIN_TYPES
@@ -95,3 +96,85 @@ def mosquitto_acl(service_users: list[str]) -> str:
     for user in service_users:
         parts += [f"user {user}", "topic read devices/#", "topic write devices/#", ""]
     return "\n".join(parts)
+
+
+# Reads for other domains, inside the caller's transaction (conn); they never query our tables.
+
+Units = dict[str, dict[str, str]]
+Ranges = dict[str, dict[str, tuple[float | None, float | None]]]
+
+
+async def device_placements(
+    conn: Connection, ids: list[str] | None = None
+) -> list[tuple[str, str, str | None, str]]:
+    """(device id, tenant, site, device type) of the given devices (all when None)."""
+    rows = await repository.placements(conn, ids)
+    return [(r["id"], r["tenant_id"], r["site_id"], r["device_type_id"]) for r in rows]
+
+
+async def tenant_devices(
+    conn: Connection, tenant_ids: list[str] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(device id, tenant, site) of the devices of some tenants (all when None)."""
+    rows = await repository.tenant_placements(conn, tenant_ids)
+    return [(r["id"], r["tenant_id"], r["site_id"]) for r in rows]
+
+
+async def metric_catalog(conn: Connection) -> tuple[Units, Ranges]:
+    """Per device type and metric: the unit, and the (min, max) range (None where open)."""
+    units: Units = {}
+    ranges: Ranges = {}
+    for r in await repository.metric_specs(conn):
+        units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
+    return units, ranges
+
+
+async def type_metric_names(conn: Connection, device_type: str) -> list[str]:
+    """A device type's metric names in name order (empty for an unknown type)."""
+    return await repository.type_metric_names(conn, device_type)
+
+
+async def reporting_intervals(conn: Connection) -> dict[str, int]:
+    """Reporting interval in seconds per device type."""
+    return await repository.reporting_intervals(conn)
+
+
+async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
+    """Ids of a type's devices, in id order."""
+    return await repository.device_ids_of_type(conn, device_type)
+
+
+async def registered(conn: Connection, ids: list[str], *, enabled_only: bool = False) -> list[str]:
+    """Those of the ids that are registered devices (enabled ones only, when asked)."""
+    return await repository.existing_ids(conn, ids, enabled_only=enabled_only)
+
+
+async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str]) -> list[str]:
+    """Device ids that do not exist or belong to another tenant."""
+    return await repository.foreign_devices(conn, tenant_id, device_ids)
+
+
+async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether the tenant is registered."""
+    return await repository.tenant_exists(conn, tenant_id)
+
+
+async def site_of_tenant(conn: Connection, tenant_id: str, site_id: str) -> bool:
+    """Whether the site is registered under this tenant."""
+    return await repository.site_exists(conn, tenant_id, site_id)
+
+
+async def device_of_tenant(conn: Connection, tenant_id: str, device_id: str) -> bool:
+    """Whether the device is registered under this tenant."""
+    return await repository.device_of_tenant(conn, tenant_id, device_id)
+
+
+async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Timezone, name, tax_id and address per tenant id."""
+    return await repository.tenant_details(conn, tenant_ids)
+
+
+async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
+    """Time zone per tenant (all when None)."""
+    return await repository.tenant_timezones(conn, tenant_ids)

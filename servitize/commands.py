@@ -7,6 +7,7 @@ from typing import Any
 
 from servitize import db, migrate
 from servitize.infra import port_open
+from servitize.jobs import timescale_jobs
 from servitize.mqtturl import MqttUrl
 from servitize.settings import get_settings
 from servitize.storage import active_path, timescale_version
@@ -47,6 +48,7 @@ async def doctor_report() -> list[tuple[str, bool, str]]:
             ts = await timescale_version(conn)
             detail = f"{path.value}" + (f" (timescaledb {ts})" if ts else "")
             rows.append(("storage path", True, detail))
+            rows += [(f"job {j.job_id}", j.ok, j.describe()) for j in await timescale_jobs(conn)]
     finally:
         await conn.close()
     if settings.mqtt_url:

@@ -38,7 +38,7 @@ if BILLING:
         ("GET", "/api/v1/billing/invoices/{inv}", None, {"admin", "finance", "viewer"}),
         ("GET", "/api/v1/billing/invoices/{inv}/pdf", None, {"admin", "finance", "viewer"}),
     ]
-ALERTS = importlib.util.find_spec("analytics.routes") is not None
+ALERTS = importlib.util.find_spec("analytics.alerts.routes") is not None
 if ALERTS:
     RESOURCES += [
         ("GET", "/api/v1/alerts/{alert}", None, None),

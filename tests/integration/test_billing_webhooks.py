@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from analytics import service as analytics
+from analytics.alerts import service as analytics
 from billing import event_delivery
 from servitize.db import Pool
 from tests.integration.test_analytics_webhook import SECRET, Receiver, receiver
