@@ -10,7 +10,6 @@ an event of a tenant without an enabled webhook is marked skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -87,13 +86,5 @@ async def _record(conn: Any, event: Any, error: str | None) -> None:
 
 
 async def run(pool: Pool, stop: asyncio.Event, poll_s: float = 1.0) -> None:
-    """Deliver invoice events until stop is set."""
-    async with httpx.AsyncClient() as client:
-        while not stop.is_set():
-            try:
-                while await deliver_due(pool, client):
-                    pass
-            except Exception:
-                log.exception("invoice event delivery pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_s)
+    """Deliver invoice events until stop is set (the alerts' notifier loop)."""
+    await notify.run_notifier(pool, stop, poll_s, deliver=deliver_due)
