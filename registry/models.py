@@ -27,8 +27,8 @@ def check_device_id(value: str) -> str:
 
 # MQTT usernames kept for Servitize's own services (ingest, ingest-2, servitize-...): a device
 # id is its MQTT username, so a device with one of these names would log in as the service.
-RESERVED_NAMES = frozenset({"ingest", "detect", "api", "admin", "servitize", "mosquitto"})
-RESERVED_PREFIXES = ("ingest-", "detect-", "servitize-", "servitize_", "servitize.")
+RESERVED_NAMES = frozenset({"ingest", "detect", "fleet", "api", "admin", "servitize", "mosquitto"})
+RESERVED_PREFIXES = ("ingest-", "detect-", "fleet-", "servitize-", "servitize_", "servitize.")
 
 
 def is_reserved(name: str) -> bool:
@@ -42,7 +42,8 @@ def check_not_reserved(device_id: str) -> str:
     if is_reserved(device_id):
         raise ReservedNameError(
             f"device id {device_id!r} is reserved for Servitize service accounts (MQTT "
-            f"usernames {', '.join(sorted(RESERVED_NAMES))} and ingest-*, detect-*, servitize-*)"
+            f"usernames {', '.join(sorted(RESERVED_NAMES))} and "
+            "ingest-*, detect-*, fleet-*, servitize-*)"
         )
     return device_id
 

@@ -102,6 +102,40 @@ async def test_the_service_user_reads_device_topics_and_writes_none(pool: Pool) 
     assert commanded == []
 
 
+async def test_a_fleet_user_commands_devices_reads_replies_and_forges_no_telemetry(
+    pool: Pool,
+) -> None:
+    broker = DeployBroker(services.WORK)
+    await registry.ensure_builtin_types(pool)
+    await registry.save_tenant(pool, Tenant("acme", "Acme"))
+    pw = await registry.register_devices(pool, [Device("pump-a", "pump-motor", "acme")])
+    await broker.write_auth(pool, {"ingest": SECRET, "fleet": SECRET})
+    broker.start()
+    try:
+        async with (
+            _client(broker, "ingest", SECRET) as reader,
+            _client(broker, "fleet", SECRET) as fleet,
+            _client(broker, "pump-a", pw["pump-a"]) as device,
+        ):
+            await reader.subscribe("devices/+/telemetry", qos=1)
+            await fleet.subscribe("devices/+/replies/#", qos=1)
+            await device.subscribe("devices/pump-a/commands/#", qos=1)
+            await fleet.publish("devices/pump-a/commands/c1", "reboot", qos=1)
+            commanded = await _drain(device, 1.0)
+            await device.publish("devices/pump-a/replies/c1", "done", qos=1)
+            replies = await _drain(fleet, 1.0)
+            # Mosquitto may drop the connection of a client publishing where it may not.
+            with contextlib.suppress(aiomqtt.MqttError):
+                async with _client(broker, "fleet", SECRET) as forger:
+                    await forger.publish("devices/pump-a/telemetry", "forged by fleet", qos=1)
+            read = await _drain(reader, 1.0)
+    finally:
+        broker.stop()
+    assert commanded == ["devices/pump-a/commands/c1 reboot"]
+    assert replies == ["devices/pump-a/replies/c1 done"]
+    assert read == []
+
+
 async def test_ingest_owns_its_session_and_refuses_a_share_group_on_mosquitto(
     pool: Pool, db_url: str
 ) -> None:
