@@ -1,4 +1,4 @@
-"""Work-order lines from field service (if installed) on the monthly invoice.
+"""Work-order lines from field service on the monthly invoice.
 
 Field service prices its own work (fieldservice.service.invoice_lines, plain values); this
 module only turns them into invoice lines: charges as `one_off`, SLA credits as `sla_credit`,
@@ -8,10 +8,10 @@ gets an invoice.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from billing.models import Line, Period
+from fieldservice import service
 from registry import service as registry
 from servitize.db import Connection
 
@@ -20,10 +20,7 @@ async def add_lines(
     conn: Connection, period: Period, tenant_ids: list[str] | None, bills: dict[str, Any]
 ) -> None:
     """Append each tenant's work-order lines to its bill (creating the bill when needed)."""
-    if importlib.util.find_spec("fieldservice") is None:
-        return
-    from billing.metering import Bill
-    from fieldservice import service
+    from billing.metering import Bill  # metering imports this module
 
     found = await service.invoice_lines(conn, str(period), tenant_ids)
     missing = [t for t in found if t not in bills]

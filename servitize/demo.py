@@ -248,9 +248,9 @@ DEMO_PLAN = {
     "id": "demo-care-plan",
     "name": "Monitoring care plan (demo)",
     "pricing_model": "flat",
-    "tiers": [{"unit_price": "30000"}],
+    "tiers": [{"unit_price": "300.00"}],
     "usage_prices": [
-        {"usage_type": "inspection_completed", "unit_price": "500", "included_per_device": 60}
+        {"usage_type": "inspection_completed", "unit_price": "5.00", "included_per_device": 60}
     ],
     "sla_target": "99.5",
     "sla_tiers": [

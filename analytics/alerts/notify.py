@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -144,14 +145,24 @@ async def _record(conn: Any, note: Any, error: str | None) -> None:
     )
 
 
+Deliver = Callable[[Pool, httpx.AsyncClient], Awaitable[int]]
+
+
 async def run_notifier(
-    pool: Pool, stop: asyncio.Event, policy: WebhookPolicy, poll_s: float = 1.0
+    pool: Pool,
+    stop: asyncio.Event,
+    policy: WebhookPolicy,
+    poll_s: float = 1.0,
+    deliver: Deliver | None = None,
 ) -> None:
-    """Deliver notifications until stop is set, each connection checked by `policy`."""
+    """Deliver notifications until stop is set, each connection checked by `policy`
+    (`deliver`: another outbox's delivery, e.g. billing's invoice events; alert notifications
+    by default)."""
+    send = deliver or deliver_due
     async with guarded_client(policy) as client:
         while not stop.is_set():
             try:
-                while await deliver_due(pool, client):
+                while await send(pool, client):
                     pass
             except Exception:
                 log.exception("notifier pass failed")

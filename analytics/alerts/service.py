@@ -257,3 +257,11 @@ async def device_windows(
 def webhook_policy(allow: str | None = None) -> WebhookPolicy:
     """The webhook address policy from SERVITIZE_WEBHOOK_ALLOW (or the text given)."""
     return WebhookPolicy.parse(get_settings().webhook_allow if allow is None else allow)
+
+
+async def delivery_webhook(pool: Pool, tenant_id: str) -> dict[str, Any] | None:
+    """A tenant's webhook with its secret, for signing deliveries of other domains' events
+    (billing's invoice events); None when there is none."""
+    async with pool.acquire() as conn:
+        row = await repo.webhook(conn, tenant_id)
+    return None if row is None else dict(row)
