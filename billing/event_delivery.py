@@ -65,12 +65,7 @@ async def deliver_due(pool: Pool, client: httpx.AsyncClient, limit: int = 20) ->
 
 
 async def _send(client: httpx.AsyncClient, hook: dict[str, Any], event: Any) -> str | None:
-    url, body, headers = request_for(hook, event)
-    try:
-        resp = await client.post(url, content=body, headers=headers, timeout=notify.TIMEOUT_S)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:500]
-    return f"HTTP {resp.status_code}: {resp.text[:200]}" if resp.status_code >= 300 else None
+    return await notify.post(client, *request_for(hook, event))
 
 
 async def _record(conn: Any, event: Any, error: str | None) -> None:

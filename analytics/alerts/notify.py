@@ -110,7 +110,13 @@ async def deliver_due(pool: Pool, client: httpx.AsyncClient, limit: int = 20) ->
 async def _send(client: httpx.AsyncClient, note: Any) -> str | None:
     if note["url"] is None or not note["enabled"]:
         return "webhook removed or disabled"
-    url, body, headers = request_for(note, note)
+    return await post(client, *request_for(note, note))
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> str | None:
+    """POST one signed delivery; None when the receiver took it, else why not."""
     try:
         resp = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
     except BlockedUrl as exc:

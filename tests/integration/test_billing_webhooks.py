@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import httpx
-
 from analytics.alerts import service as analytics
+from analytics.alerts.webhook_guard import WebhookPolicy, guarded_client
 from billing import event_delivery
 from servitize.db import Pool
-from tests.integration.test_analytics_webhook import SECRET, Receiver, receiver
+from tests.integration.test_analytics_webhook import LOCAL, SECRET, Receiver, receiver
 from tests.integration.test_api_support import client, seed
 from tests.integration.test_billing_amounts_api import B, flat, subscribe
 
 __all__ = ["receiver"]  # the fixture
 
 
-async def deliver(pool: Pool) -> int:
-    async with httpx.AsyncClient() as c:
+async def deliver(pool: Pool, policy: WebhookPolicy = LOCAL) -> int:
+    """One delivery pass through the guarded client (loopback allow-listed by default)."""
+    async with guarded_client(policy) as c:
         return await event_delivery.deliver_due(pool, c)
 
 
 async def test_invoice_events_reach_the_tenants_webhook(pool: Pool, receiver: Receiver) -> None:
     world = await seed(pool)
     fin = world.headers("finance")
-    await analytics.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET})
+    await analytics.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET}, LOCAL)
     async with client(pool) as c:
         assert (await c.put(f"{B}/plans/care", json=flat("care", "300.00"), headers=fin)).is_success
         for tenant in ("acme", "globex"):
@@ -30,6 +30,11 @@ async def test_invoice_events_reach_the_tenants_webhook(pool: Pool, receiver: Re
         assert (await c.post(f"{B}/runs", json={"period": "2026-11"}, headers=fin)).is_success
         for inv in (await c.get(f"{B}/invoices", headers=fin)).json():
             assert (await c.post(f"{B}/invoices/{inv['id']}/finalize", headers=fin)).is_success
+        # Without the allow-list the loopback receiver is never posted to.
+        assert await deliver(pool, analytics.webhook_policy("")) == 0
+        assert receiver.got == []
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE billing_events SET next_attempt_at = now()")
         receiver.fail_next = 1
         assert await deliver(pool) == 0  # acme's receiver answers 503; globex has no webhook
         async with pool.acquire() as conn:
