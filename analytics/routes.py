@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
 from analytics import service
-from analytics.models import AlertFilter, Conflict, NotFound
+from analytics.models import AlertFilter
 from analytics.schemas import (
     AlertDetail,
     AlertOut,
@@ -27,32 +27,18 @@ from analytics.schemas import (
     WebhookIn,
     WebhookOut,
 )
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
-from api.security import Principal, require_role
+from api.security import Principal, Role, require_role
 from servitize.db import Pool
 
 router = APIRouter(tags=["alerts"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Reader = Annotated[Principal, Depends(require_role("operator", "viewer", "finance"))]
-Operator = Annotated[Principal, Depends(require_role("operator"))]
+Reader = Annotated[Principal, Depends(require_role(Role.OPERATOR, Role.VIEWER, Role.FINANCE))]
+Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 AlertId = Annotated[int, Path(ge=1)]
-T = TypeVar("T")
 # How long a stream waits for a notification before looking anyway.
 STREAM_POLL_S = 5.0
-
-
-async def _call(action: Awaitable[T]) -> T:
-    """Run a service call, turning its errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except Conflict as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 @router.get("/alerts", response_model=AlertPage, summary="List alerts, newest first")
@@ -141,13 +127,13 @@ async def _events(
 )
 async def get_alert(alert_id: AlertId, pool: PoolDep, who: Reader) -> dict[str, Any]:
     """The alert, its events (who did what when) and comments."""
-    return await _call(service.detail(pool, alert_id, who.tenant_id))
+    return await service.detail(pool, alert_id, who.tenant_id)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, summary="Acknowledge an alert")
 async def acknowledge(alert_id: AlertId, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Acknowledge; a cleared alert is closed by it."""
-    return await _call(service.acknowledge(pool, alert_id, f"key:{who.key_id}", who.tenant_id))
+    return await service.acknowledge(pool, alert_id, f"key:{who.key_id}", who.tenant_id)
 
 
 @router.post(
@@ -158,7 +144,7 @@ async def resolve(
 ) -> dict[str, Any]:
     """Close an open alert whatever its state."""
     actor = f"key:{who.key_id}"
-    return await _call(service.resolve(pool, alert_id, actor, who.tenant_id, body.note))
+    return await service.resolve(pool, alert_id, actor, who.tenant_id, body.note)
 
 
 @router.post(
@@ -168,9 +154,7 @@ async def comment(
     alert_id: AlertId, body: CommentIn, pool: PoolDep, who: Operator
 ) -> dict[str, Any]:
     """Add a comment to an alert."""
-    return await _call(
-        service.comment(pool, alert_id, f"key:{who.key_id}", body.body, who.tenant_id)
-    )
+    return await service.comment(pool, alert_id, f"key:{who.key_id}", body.body, who.tenant_id)
 
 
 @router.get(
@@ -189,11 +173,9 @@ async def add_window(body: MaintenanceIn, pool: PoolDep, who: Operator) -> dict[
     tenant = who.tenant_id or body.tenant_id
     if tenant is None or not who.can_see(body.tenant_id or tenant):
         raise Problem(422, "Unprocessable Content", "tenant_id is required (and must be yours)")
-    return await _call(
-        service.add_maintenance(
-            pool, tenant, body.starts_at, body.ends_at, f"key:{who.key_id}",
-            site_id=body.site_id, device_id=body.device_id, reason=body.reason,
-        )
+    return await service.add_maintenance(
+        pool, tenant, body.starts_at, body.ends_at, f"key:{who.key_id}",
+        site_id=body.site_id, device_id=body.device_id, reason=body.reason,
     )  # fmt: skip
 
 
@@ -202,14 +184,14 @@ async def delete_window(
     window_id: Annotated[int, Path(ge=1)], pool: PoolDep, who: Operator
 ) -> None:
     """Remove a maintenance window."""
-    await _call(service.delete_maintenance(pool, window_id, who.tenant_id))
+    await service.delete_maintenance(pool, window_id, who.tenant_id)
 
 
 @router.get("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Webhook settings")
 async def get_webhook(tenant_id: str, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """A tenant's webhook (secret masked)."""
     _own(who, tenant_id)
-    return await _call(service.get_webhook(pool, tenant_id))
+    return await service.get_webhook(pool, tenant_id)
 
 
 @router.put("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Set the webhook")
@@ -220,7 +202,7 @@ async def put_webhook(
     _own(who, tenant_id)
     settings = body.model_dump()
     settings["url"] = str(body.url)
-    return await _call(service.set_webhook(pool, tenant_id, settings))
+    return await service.set_webhook(pool, tenant_id, settings)
 
 
 def _own(who: Principal, tenant_id: str) -> None:

@@ -16,6 +16,7 @@ from analytics.lifecycle import public_alert
 from analytics.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
 from analytics.pipeline import Finding
 from servitize.db import Pool, transaction
+from servitize.errors import Invalid
 
 __all__ = ["apply_findings", "public_alert"]
 
@@ -92,7 +93,7 @@ async def comment(
     """Add a comment to an alert (open or closed)."""
     body = body.strip()
     if not 1 <= len(body) <= 4000:
-        raise ValueError("a comment needs 1-4000 characters")
+        raise Invalid("a comment needs 1-4000 characters")
     async with transaction(pool) as conn:
         row = await repo.get_alert(conn, alert_id, tenant_id)
         if row is None:
@@ -146,7 +147,7 @@ async def add_maintenance(
 ) -> dict[str, Any]:
     """Create a maintenance window for a tenant, one of its sites or one of its devices."""
     if ends_at <= starts_at:
-        raise ValueError("a maintenance window must end after it starts")
+        raise Invalid("a maintenance window must end after it starts")
     async with transaction(pool) as conn:
         await _check_scope(conn, tenant_id, site_id, device_id)
         row = await conn.fetchrow(
@@ -203,11 +204,11 @@ async def delete_maintenance(pool: Pool, window_id: int, tenant_id: str | None) 
 async def set_webhook(pool: Pool, tenant_id: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Create or replace a tenant's webhook (url, secret, format json|dingtalk, min_severity)."""
     if not str(settings.get("url", "")).startswith(("http://", "https://")):
-        raise ValueError("webhook url must be http(s)://")
+        raise Invalid("webhook url must be http(s)://")
     if len(str(settings.get("secret", ""))) < 16:
-        raise ValueError("webhook secret must have at least 16 characters")
+        raise Invalid("webhook secret must have at least 16 characters")
     if settings.get("format", "json") not in ("json", "dingtalk"):
-        raise ValueError("webhook format must be json or dingtalk")
+        raise Invalid("webhook format must be json or dingtalk")
     severity_rank(settings.get("min_severity", "info"))
     async with transaction(pool) as conn:
         if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id):

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import Any
 
 import uvicorn
 
@@ -19,14 +18,16 @@ from servitize.storage import active_path
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    """Add the `api` and `keys` commands."""
-    p = sub.add_parser("api", help="serve the operator and finance HTTP API")
+def api_command(p: argparse.ArgumentParser) -> None:
+    """`servitize api`: its arguments and handler."""
     p.add_argument("--host", default=None, help="default SERVITIZE_API_HOST")
     p.add_argument("--port", type=int, default=None, help="default SERVITIZE_API_PORT")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(handler=_serve)
-    p = sub.add_parser("keys", help="manage API keys")
+
+
+def keys_command(p: argparse.ArgumentParser) -> None:
+    """`servitize keys`: its arguments and handler."""
     ksub = p.add_subparsers(dest="keys_command", required=True)
     q = ksub.add_parser("create", help="create a key and print it once")
     q.add_argument("--role", required=True, choices=ROLES)

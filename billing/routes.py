@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api import problems as p
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
-from api.security import Principal, require_provider, require_role
+from api.security import Principal, Role, require_provider, require_role
 from billing import invoice_service, lifecycle, report_service, service
-from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.models import Period
 from billing.schemas import (
     Cancel,
@@ -31,28 +29,14 @@ from servitize.db import Pool
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Reader = Annotated[Principal, Depends(require_role("finance", "viewer"))]
-Finance = Annotated[Principal, Depends(require_role("finance"))]
+Reader = Annotated[Principal, Depends(require_role(Role.FINANCE, Role.VIEWER))]
+Finance = Annotated[Principal, Depends(require_role(Role.FINANCE))]
 # Years 1970-9999 (Period's own bounds), so a bad month is a 422 here, not deep inside.
 PERIOD = r"^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$"
 PeriodQ = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
 # bigserial ids: anything past 2**63 - 1 cannot exist, and would overflow the query.
 InvoiceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SubId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-T = TypeVar("T")
-
-
-async def _call(action: Awaitable[T]) -> T:
-    """Run a service call, turning billing errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except InvoiceStateError as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except (BillingError, ValueError) as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 def _provider(who: Principal) -> Principal:
@@ -61,7 +45,7 @@ def _provider(who: Principal) -> Principal:
 
 
 async def _visible_invoice(pool: Pool, who: Principal, invoice_id: int) -> dict[str, Any]:
-    return await _call(invoice_service.get_invoice(pool, invoice_id, who.tenant_id))
+    return await invoice_service.get_invoice(pool, invoice_id, who.tenant_id)
 
 
 # --- plans and subscriptions -------------------------------------------------------------
@@ -79,7 +63,7 @@ async def put_plan(plan_id: str, body: PlanIn, pool: PoolDep, who: Finance) -> A
     _provider(who)
     if body.id != plan_id:
         raise Problem(422, "Unprocessable Content", "the body's id must match the path")
-    return await _call(service.save_plan(pool, body))
+    return await service.save_plan(pool, body)
 
 
 @router.get("/subscriptions", responses=p.READ)
@@ -92,35 +76,35 @@ async def list_subscriptions(pool: PoolDep, who: Reader) -> Any:
 async def create_subscription(body: SubscriptionIn, pool: PoolDep, who: Finance) -> Any:
     """Subscribe a tenant's devices to a plan (provider only)."""
     _provider(who)
-    return {"id": await _call(service.subscribe(pool, body))}
+    return {"id": await service.subscribe(pool, body)}
 
 
 @router.post("/subscriptions/{sub_id}/devices", status_code=204, responses=p.WRITE)
 async def join_device(sub_id: SubId, body: CoverageChange, pool: PoolDep, who: Finance) -> None:
     """Cover one more device from a date."""
     _provider(who)
-    await _call(service.add_device(pool, sub_id, body.device_id, body.on))
+    await service.add_device(pool, sub_id, body.device_id, body.on)
 
 
 @router.post("/subscriptions/{sub_id}/leave", status_code=204, responses=p.WRITE)
 async def leave_device(sub_id: SubId, body: CoverageChange, pool: PoolDep, who: Finance) -> None:
     """Stop covering a device from a date."""
     _provider(who)
-    await _call(service.remove_device(pool, sub_id, body.device_id, body.on))
+    await service.remove_device(pool, sub_id, body.device_id, body.on)
 
 
 @router.post("/subscriptions/{sub_id}/plan", status_code=201, responses=p.WRITE)
 async def change_plan(sub_id: SubId, body: PlanChange, pool: PoolDep, who: Finance) -> Any:
     """Upgrade or downgrade from a date; returns the new subscription's id."""
     _provider(who)
-    return {"id": await _call(service.change_plan(pool, sub_id, body.plan_id, body.on))}
+    return {"id": await service.change_plan(pool, sub_id, body.plan_id, body.on)}
 
 
 @router.post("/subscriptions/{sub_id}/cancel", status_code=204, responses=p.WRITE)
 async def cancel(sub_id: SubId, body: Cancel, pool: PoolDep, who: Finance) -> None:
     """End a subscription on a date (exclusive)."""
     _provider(who)
-    await _call(service.cancel(pool, sub_id, body.on))
+    await service.cancel(pool, sub_id, body.on)
 
 
 # --- runs and invoices -------------------------------------------------------------------
@@ -130,7 +114,7 @@ async def cancel(sub_id: SubId, body: Cancel, pool: PoolDep, who: Finance) -> No
 async def run(body: RunRequest, pool: PoolDep, who: Finance) -> Any:
     """Create or regenerate a period's drafts (idempotent; issued invoices stay)."""
     _provider(who)
-    return await _call(invoice_service.run_period(pool, _period(body.period), body.tenant_ids))
+    return await invoice_service.run_period(pool, _period(body.period), body.tenant_ids)
 
 
 def _period(text: str) -> Period:
@@ -162,21 +146,21 @@ async def get_invoice(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
 async def finalize(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> Any:
     """Issue a draft: number and content hash; it never changes afterwards."""
     _provider(who)
-    return await _call(lifecycle.finalize(pool, invoice_id))
+    return await lifecycle.finalize(pool, invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/void", status_code=204, responses=p.WRITE)
 async def void(invoice_id: InvoiceId, body: VoidIn, pool: PoolDep, who: Finance) -> None:
     """Void a finalized invoice."""
     _provider(who)
-    await _call(lifecycle.void(pool, invoice_id, body.reason))
+    await lifecycle.void(pool, invoice_id, body.reason)
 
 
 @router.post("/invoices/{invoice_id}/paid", status_code=204, responses=p.WRITE)
 async def paid(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> None:
     """Record payment."""
     _provider(who)
-    await _call(lifecycle.mark_paid(pool, invoice_id))
+    await lifecycle.mark_paid(pool, invoice_id)
 
 
 @router.post(
@@ -190,7 +174,7 @@ async def credit_note(
 ) -> Any:
     """Correct an issued invoice with a credit note that references it."""
     _provider(who)
-    return await _call(lifecycle.credit_note(pool, invoice_id, body))
+    return await lifecycle.credit_note(pool, invoice_id, body)
 
 
 @router.get(
@@ -198,7 +182,7 @@ async def credit_note(
 )
 async def credit_notes(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
     """Credit notes issued against an invoice."""
-    return await _call(lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id))
+    return await lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id)
 
 
 @router.get("/invoices/{invoice_id}/verify", responses=p.READ)
@@ -220,7 +204,7 @@ def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
 )
 async def invoice_pdf(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Response:
     """The invoice as PDF."""
-    body = await _call(report_service.invoice_pdf(pool, invoice_id, who.tenant_id))
+    body = await report_service.invoice_pdf(pool, invoice_id, who.tenant_id)
     return Response(body, media_type="application/pdf")
 
 
@@ -246,6 +230,6 @@ async def revenue(
     drafts: bool = False,
 ) -> Any:
     """Recurring revenue per month, plan and tenant, with MRR movement."""
-    return await _call(
-        report_service.revenue_report(pool, _period(first), _period(last), who.tenant_id, drafts)
+    return await report_service.revenue_report(
+        pool, _period(first), _period(last), who.tenant_id, drafts
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from servitize import db, migrate
 from servitize.infra import port_open
@@ -12,11 +11,13 @@ from servitize.settings import get_settings
 from servitize.storage import active_path, timescale_version
 
 
-def register(sub: Any) -> None:
-    """Add `migrate` and `doctor`."""
-    p = sub.add_parser("migrate", help="apply database migrations (idempotent)")
+def migrate_command(p: argparse.ArgumentParser) -> None:
+    """`servitize migrate`: its arguments and handler."""
     p.set_defaults(handler=_migrate)
-    p = sub.add_parser("doctor", help="check database, schema, storage path and broker")
+
+
+def doctor_command(p: argparse.ArgumentParser) -> None:
+    """`servitize doctor`: its arguments and handler."""
     p.set_defaults(handler=_doctor)
 
 

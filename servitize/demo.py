@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -46,9 +44,8 @@ class DemoContext:
     passwords: dict[str, str] | None = None
 
 
-def register(sub: Any) -> None:
-    """Add `demo`."""
-    p = sub.add_parser("demo", help="run the whole system with embedded services")
+def demo_command(p: argparse.ArgumentParser) -> None:
+    """`servitize demo`: its arguments and handler."""
     p.add_argument("--api-port", type=int, help="API port (default SERVITIZE_API_PORT or 8000)")
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
     p.set_defaults(handler=_run)
@@ -102,8 +99,6 @@ async def _run(args: argparse.Namespace) -> int:
 
 async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
     """Register the simulated fleet before ingest starts, so its first messages are known."""
-    if importlib.util.find_spec("simulators.service") is None:
-        return None
     from simulators.fleet import fleet
     from simulators.service import register_fleet
 
@@ -140,15 +135,13 @@ async def _guarded(name: str, part: Part, ctx: DemoContext) -> None:
 
 
 def _parts() -> list[tuple[str, Part]]:
-    parts: list[tuple[str, Part]] = [("ingest", _ingest)]
-    optional: list[tuple[str, str, Part]] = [
-        ("simulators", "simulators.service", _simulators),
-        ("detector", "analytics.detect", _detector),
-        ("api", "api.app", _api),
-        ("billing", "billing.service", _billing),
+    return [
+        ("ingest", _ingest),
+        ("simulators", _simulators),
+        ("detector", _detector),
+        ("api", _api),
+        ("billing", _billing),
     ]
-    parts += [(n, p) for n, module, p in optional if importlib.util.find_spec(module)]
-    return parts
 
 
 async def _ingest(ctx: DemoContext) -> None:
