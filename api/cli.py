@@ -7,9 +7,7 @@ import asyncio
 import logging
 import sys
 
-import uvicorn
-
-from api import service
+from api import server, service
 from api.models import ROLES
 from servitize import db, migrate, startup
 from servitize.settings import get_settings
@@ -56,13 +54,10 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     asyncio.run(_check_schema())
     host, port = args.host or settings.api_host, args.port or settings.api_port
-    uvicorn.run(
-        create_app(settings=settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        access_log=not args.no_access_log,
-    )
+    sock = server.bind(host, port)
+    options = {"log_level": settings.log_level.lower(), "access_log": not args.no_access_log}
+    api = server.ApiServer(server.config(create_app(settings=settings), **options))
+    api.run(sockets=[sock])
     return 0
 
 

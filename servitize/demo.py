@@ -10,6 +10,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +45,8 @@ class DemoContext:
     api_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # the simulated fleet's device passwords, from registering it before ingest starts
     passwords: dict[str, str] | None = None
+    # the API's listening socket, bound before anything started
+    api_socket: socket.socket | None = None
 
 
 def demo_command(p: argparse.ArgumentParser) -> None:
@@ -73,15 +78,19 @@ def _broker(settings: Settings) -> tuple[str, BrokerProcess | None]:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from api.server import bind
+
     settings = get_settings()
     if args.api_port:
         settings = settings.model_copy(update={"api_port": args.api_port})
+    # Bound first: a busy port is one line before anything else has started.
+    sock = bind(settings.api_host, settings.api_port)
     url = await _database(settings)
+    pool = await db.create_pool(url, max_size=12)
     mqtt_url, broker = _broker(settings)
     settings = settings.model_copy(update={"database_url": url, "mqtt_url": mqtt_url})
     if broker and broker.kind == "amqtt":  # no $share groups there; one ingest needs none
         settings = settings.model_copy(update={"ingest_group": ""})
-    pool = await db.create_pool(url, max_size=12)
     try:
         async with pool.acquire() as conn:
             await migrate.migrate(conn, settings)
@@ -89,8 +98,12 @@ async def _run(args: argparse.Namespace) -> int:
         log.info("storage path: %s", path.value)
         passwords = await _register_fleet(pool)
         ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event(), passwords=passwords)
+        ctx.api_socket = sock
         await _run_parts(ctx, args.duration)
+    except asyncio.CancelledError:  # a second Ctrl-C: stop without waiting for the parts
+        return 130
     finally:
+        sock.close()
         await pool.close()
         if broker:
             broker.stop()
@@ -105,14 +118,39 @@ async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
     return await register_fleet(pool, fleet("demo", 1))
 
 
-async def _run_parts(ctx: DemoContext, duration: float) -> None:
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        import signal
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """First SIGINT/SIGTERM: say so, end open streams, stop every part; a second: stop now."""
+    from api.server import end_streams, say_stopping
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, ctx.stop.set)
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set() and main is not None:
+            print("servitize demo: stopping now", file=sys.stderr, flush=True)
+            main.cancel()
+            return
+        say_stopping("servitize demo", sig)
+        end_streams()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_signal, sig)
+
+
+async def _run_parts(ctx: DemoContext, duration: float) -> None:
+    _stop_on_signals(ctx.stop)
     tasks = [asyncio.create_task(_guarded(name, part, ctx)) for name, part in _parts()]
+    try:
+        await _banner_and_wait(ctx, duration)
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _banner_and_wait(ctx: DemoContext, duration: float) -> None:
     # A loaded machine or a large demo database can take longer than a fixed pause.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(ctx.api_ready.wait(), BANNER_WAIT_S)
@@ -124,7 +162,6 @@ async def _run_parts(ctx: DemoContext, duration: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ctx.stop.wait(), duration)
         ctx.stop.set()
-    await asyncio.gather(*tasks)
 
 
 async def _guarded(name: str, part: Part, ctx: DemoContext) -> None:
@@ -177,6 +214,7 @@ async def _detector(ctx: DemoContext) -> None:
 async def _api(ctx: DemoContext) -> None:
     import uvicorn
 
+    from api import server
     from api.app import create_app
     from api.service import create_key
 
@@ -192,15 +230,14 @@ async def _api(ctx: DemoContext) -> None:
         "servitize bill --period YYYY-MM",
     ]
     ctx.api_ready.set()
-    config = uvicorn.Config(
-        create_app(ctx.pool, ctx.settings), host=host, port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    app = create_app(ctx.pool, ctx.settings)
+    config = server.config(app, host=host, port=port, log_level="warning")
+    api = uvicorn.Server(config)
     # The demo owns Ctrl-C (it stops every part); keep uvicorn from taking the signals over.
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    serve = asyncio.create_task(server.serve())
+    api.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    serve = asyncio.create_task(api.serve(sockets=[ctx.api_socket] if ctx.api_socket else None))
     await ctx.stop.wait()
-    server.should_exit = True
+    api.should_exit = True
     await serve
 
 
