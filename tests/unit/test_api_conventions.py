@@ -4,6 +4,7 @@ roles as an enum, and wiring that names every router and subcommand (no discover
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import httpx
@@ -135,3 +136,10 @@ def test_no_module_discovers_its_wiring() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("find_spec", "import_module"):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_registry_sql_names_its_tables_literally() -> None:
+    assert not (ROOT / "registry" / "queries.py").exists()
+    for path in (ROOT / "registry").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"\b(FROM|INTO|UPDATE|JOIN)\s+\{", text), path.name
