@@ -15,7 +15,7 @@ import servitize
 from analytics import routes as alerts
 from api import health, openapi, problems
 from api import routes as keys
-from api.middleware import BodyLimit, CountRequests
+from api.middleware import BodyLimit, CountRequests, FinishStreams
 from billing import routes as billing
 from ingest import routes as telemetry
 from registry import routes as registry
@@ -89,4 +89,5 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     counter = health.request_counter(app.state.metrics)
     app.add_middleware(CountRequests, counter=counter, templates=templates)
+    app.add_middleware(FinishStreams)
     return app

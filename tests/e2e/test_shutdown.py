@@ -113,7 +113,7 @@ async def test_api_stops_within_5_s_with_a_stream_open(
             proc.kill()
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s"
     assert "stopping" in "".join(out)
-    assert "Traceback" not in "".join(out)
+    assert "Traceback" not in "".join(out) and "ERROR" not in "".join(out), out
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -147,3 +147,4 @@ def test_demo_stops_within_5_s_with_a_stream_open(
             proc.kill()
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s: {''.join(out)[-2000:]}"
     assert "stopping" in "".join(out)
+    assert "Traceback" not in "".join(out), out
