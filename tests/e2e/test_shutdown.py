@@ -93,24 +93,40 @@ def _stop_and_time(proc: subprocess.Popen[str], sig: signal.Signals) -> float:
     return time.monotonic() - started
 
 
+def _stop_while_streaming(
+    proc: subprocess.Popen[str], base: str, token: str, sig: signal.Signals
+) -> float:
+    """Open an alert stream on the running server, signal it, and time until it exits."""
+    try:
+        _wait_ready(base, proc, within=60)
+        with _sse_client(base, token) as opened:
+            assert opened.wait(10), "the stream did not open"
+            return _stop_and_time(proc, sig)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _token_from_banner(proc: subprocess.Popen[str], out: list[str]) -> str:
+    deadline = time.monotonic() + 120
+    while not any("Admin API key:" in line for line in out):
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(out)
+        time.sleep(0.2)
+    match = re.search(r"Admin API key: (\S+)", "".join(out))
+    assert match is not None
+    return match.group(1)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 async def test_api_stops_within_5_s_with_a_stream_open(
     pool: Pool, db_url: str, sig: signal.Signals
 ) -> None:
     _, token = await keys.create_key(pool, "viewer")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {"SERVITIZE_DATABASE_URL": db_url, "SERVITIZE_LOG_LEVEL": "WARNING"}
     proc = _start(["api", "--host", "127.0.0.1", "--port", str(port)], env)
     out = _collect(proc)
-    try:
-        _wait_ready(base, proc, within=60)
-        with _sse_client(base, token) as opened:
-            assert opened.wait(10), "the stream did not open"
-            took = _stop_and_time(proc, sig)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    took = _stop_while_streaming(proc, f"http://127.0.0.1:{port}", token, sig)
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s"
     assert "stopping" in "".join(out)
     assert "Traceback" not in "".join(out) and "ERROR" not in "".join(out), out
@@ -121,7 +137,6 @@ def test_demo_stops_within_5_s_with_a_stream_open(
     db_url: str, broker_url: str, tmp_path: Path, sig: signal.Signals
 ) -> None:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {
         "SERVITIZE_DATABASE_URL": db_url,
         "SERVITIZE_MQTT_URL": broker_url,
@@ -132,19 +147,11 @@ def test_demo_stops_within_5_s_with_a_stream_open(
     proc = _start(["demo", "--api-port", str(port)], env)
     out = _collect(proc)
     try:
-        deadline = time.monotonic() + 120
-        while not any("Admin API key:" in line for line in out):
-            assert proc.poll() is None and time.monotonic() < deadline, "".join(out)
-            time.sleep(0.2)
-        match = re.search(r"Admin API key: (\S+)", "".join(out))
-        assert match is not None
-        _wait_ready(base, proc, within=30)
-        with _sse_client(base, match.group(1)) as opened:
-            assert opened.wait(10), "the stream did not open"
-            took = _stop_and_time(proc, sig)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        token = _token_from_banner(proc, out)
+    except BaseException:
+        proc.kill()
+        raise
+    took = _stop_while_streaming(proc, f"http://127.0.0.1:{port}", token, sig)
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s: {''.join(out)[-2000:]}"
     assert "stopping" in "".join(out)
     assert "Traceback" not in "".join(out), out

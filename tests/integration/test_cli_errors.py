@@ -3,14 +3,13 @@ cause and what to do, and a non-zero exit; never a traceback."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 
 import pytest
 
 from servitize.infra import free_port
+from tests.integration.test_cli_kernel import servitize_cli
 
 BAD_URLS = [
     "postgresql://postgres:s3cret@127.0.0.1:1/servitize",  # nothing listens there
@@ -20,14 +19,7 @@ BAD_URLS = [
 
 
 def _servitize(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "servitize.cli", *args],
-        env=dict(os.environ, SERVITIZE_LOG_LEVEL="WARNING", **env),
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    return servitize_cli(*args, SERVITIZE_LOG_LEVEL="WARNING", **env)
 
 
 def _error_lines(run: subprocess.CompletedProcess[str]) -> list[str]:
