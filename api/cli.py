@@ -55,7 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
     asyncio.run(_check_schema())
     host, port = args.host or settings.api_host, args.port or settings.api_port
     sock = server.bind(host, port)
-    options = {"log_level": settings.log_level.lower(), "access_log": not args.no_access_log}
+    options = {"host": host, "port": port, "access_log": not args.no_access_log}
+    options["log_level"] = settings.log_level.lower()
     api = server.ApiServer(server.config(create_app(settings=settings), **options))
     api.run(sockets=[sock])
     return 0

@@ -97,8 +97,9 @@ async def _run(args: argparse.Namespace) -> int:
             path = await active_path(conn)
         log.info("storage path: %s", path.value)
         passwords = await _register_fleet(pool)
-        ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event(), passwords=passwords)
-        ctx.api_socket = sock
+        ctx = DemoContext(
+            settings, pool, mqtt_url, asyncio.Event(), passwords=passwords, api_socket=sock
+        )
         await _run_parts(ctx, args.duration)
     except asyncio.CancelledError:  # a second Ctrl-C: stop without waiting for the parts
         return 130
