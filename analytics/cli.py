@@ -61,7 +61,7 @@ async def _detect(args: argparse.Namespace) -> int:
     try:
         if args.replay:
             return await _replay(pool, args, part)
-        from analytics.detect import run_detector
+        from analytics.monitor.detect import run_detector
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -75,7 +75,7 @@ async def _detect(args: argparse.Namespace) -> int:
 
 
 async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]) -> int:
-    from analytics.replay import replay
+    from analytics.monitor.replay import replay
 
     if args.start is None or args.end is None or args.end <= args.start:
         print("servitize detect --replay needs --from < --to", file=sys.stderr)
@@ -88,7 +88,7 @@ async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]
 
 def _score(args: argparse.Namespace) -> int:
     from analytics.detectors.univariate import DetectorConfig
-    from analytics.scoring import CsvError, read_table, score_table, write_scores
+    from analytics.evaluation.scoring import CsvError, read_table, score_table, write_scores
 
     columns = args.columns.split(",") if args.columns else None
     try:

@@ -12,7 +12,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 import servitize
-from analytics import routes as alerts
+from analytics.alerts import routes as alerts
 from api import health, openapi, problems
 from api import routes as keys
 from api.middleware import BodyLimit, CountRequests, FinishStreams

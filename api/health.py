@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 import servitize
 from api.deps import PoolDep, get_app_settings
+from ingest import service as ingest
 from servitize import migrate
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
@@ -138,10 +139,8 @@ class _Snapshot(Collector):
 
 async def _ingest_counters(pool: Pool) -> dict[str, int]:
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT name, sum(value)::int8 AS v FROM ingest_counters GROUP BY 1"
-        )
-    return {r["name"]: int(r["v"]) for r in rows}
+        totals = await ingest.counter_totals(conn)
+    return {name: int(v) for name, v in totals.items()}
 
 
 def request_counter(registry: CollectorRegistry) -> Counter:

@@ -23,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from analytics.detect import run_detector
 from analytics.detectors.multivariate import MultivariateModel
 from analytics.detectors.univariate import DetectorConfig, SeriesDetector
-from analytics.pipeline import DevicePipeline
+from analytics.monitor.detect import run_detector
+from analytics.monitor.pipeline import DevicePipeline
 from bench.common import machine, median, progress, scratch_database, server_url, table
 from registry import service as registry
 from registry.models import Device, Tenant

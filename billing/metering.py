@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing import invoice_repository as inv_repo
-from billing import usage_repository as usage_repo
+from billing import usage
 from billing.invoice_math import late_usage_line
 from billing.models import Coverage, Line, Period, Plan
 from billing.pricing import Terms, daily_counts, included_units, price_subscription
@@ -63,8 +63,8 @@ async def collect(
     conn: Connection, period: Period, tenant_ids: list[str] | None, plans: dict[str, Plan]
 ) -> dict[str, Bill]:
     """Price every subscription of the period, plus late usage of earlier issued months."""
-    rows = await usage_repo.period_subscriptions(conn, period.first, period.next_first, tenant_ids)
-    used = await usage_repo.usage_counts(
+    rows = await usage.period_subscriptions(conn, period.first, period.next_first, tenant_ids)
+    used = await usage.usage_counts(
         conn, period.first, period.next_first, tenant_ids, _usage_types(plans)
     )
     sla = await _availability(conn, period, tenant_ids, rows, plans)
@@ -91,10 +91,10 @@ async def _availability(
         return {}
     # a day either side covers the period's bounds in every time zone
     start, end = period.bounds("UTC")
-    windows = await usage_repo.maintenance_windows(
+    windows = await usage.maintenance_windows(
         conn, start - timedelta(days=1), end + timedelta(days=1), tenant_ids
     )
-    found = await usage_repo.availability(
+    found = await usage.availability(
         conn, period.first, period.next_first, tenant_ids, sub_ids, windows
     )
     return {s: Decimal(up) * 100 / Decimal(n) for s, (up, n) in found.items() if n > 0}
@@ -125,8 +125,8 @@ async def _late_for(
     plans: dict[str, Plan],
     bills: dict[str, Bill],
 ) -> None:
-    rows = await usage_repo.period_subscriptions(conn, past.first, past.next_first, tenants)
-    measured = await usage_repo.usage_counts(
+    rows = await usage.period_subscriptions(conn, past.first, past.next_first, tenants)
+    measured = await usage.usage_counts(
         conn, past.first, past.next_first, tenants, _usage_types(plans)
     )
     billed = await inv_repo.billed_usage(conn, str(past), [r["id"] for r in rows])

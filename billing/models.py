@@ -246,3 +246,12 @@ class Line:
     def __post_init__(self) -> None:
         if self.kind not in LINE_KINDS:
             raise ValueError(f"line kind must be one of {LINE_KINDS}")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A maintenance window of one device: its intervals are left out of availability."""
+
+    device_id: str
+    start: datetime
+    end: datetime

@@ -166,22 +166,6 @@ async def conflicting_coverage(
     return [r["device_id"] for r in rows]
 
 
-async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str]) -> list[str]:
-    """Device ids that do not exist or belong to another tenant."""
-    rows = await conn.fetch(
-        """SELECT d FROM unnest($2::text[]) d WHERE NOT EXISTS
-           (SELECT 1 FROM devices WHERE id = d AND tenant_id = $1)""",
-        tenant_id,
-        device_ids,
-    )
-    return [r["d"] for r in rows]
-
-
-async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
-    """Whether the tenant is registered."""
-    return bool(await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id))
-
-
 async def tenant_currencies(conn: Connection, tenant_id: str) -> set[str]:
     """Currencies of the tenant's existing subscriptions."""
     rows = await conn.fetch(

@@ -8,6 +8,7 @@ from typing import Any
 from billing import repository as repo
 from billing.errors import BillingError, NotFound
 from billing.schemas import PlanIn, SubscriptionIn
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 
@@ -31,7 +32,7 @@ async def list_plans(pool: Pool) -> list[PlanIn]:
 async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
     """Create a subscription covering its devices from its start date; returns its id."""
     async with transaction(pool) as conn:
-        if not await repo.tenant_exists(conn, sub.tenant_id):
+        if not await registry.tenant_exists(conn, sub.tenant_id):
             raise NotFound(f"tenant {sub.tenant_id} not found")
         [plan] = await _plans(conn, [sub.plan_id])
         currencies = await repo.tenant_currencies(conn, sub.tenant_id)
@@ -127,7 +128,7 @@ async def _check_devices(
     end: date | None,
     sub: int | None = None,
 ) -> None:
-    if bad := await repo.foreign_devices(conn, tenant, devices):
+    if bad := await registry.foreign_devices(conn, tenant, devices):
         raise BillingError(f"devices {bad} do not exist or belong to another tenant")
     if taken := await repo.conflicting_coverage(conn, devices, start, end, None):
         raise BillingError(f"devices {taken} are already covered by another subscription then")

@@ -76,12 +76,12 @@ async def insert_rejects(conn: Connection, rejects: Sequence[Reject]) -> None:
 
 
 async def touch_devices(conn: Connection, last_ts: Mapping[str, datetime]) -> None:
-    """Update last seen (server time) and newest device timestamp of registered devices."""
+    """Update last seen (server time) and newest device timestamp of these devices (the
+    caller passes registered ones only)."""
     ids = sorted(last_ts)  # one lock order for every ingest process: no deadlocks
     await conn.execute(
         """INSERT INTO device_status (device_id, last_seen_at, last_reading_ts)
            SELECT u.d, now(), u.t FROM unnest($1::text[], $2::timestamptz[]) AS u(d, t)
-           JOIN devices ON devices.id = u.d
            ON CONFLICT (device_id) DO UPDATE SET last_seen_at = now(), last_reading_ts =
                greatest(device_status.last_reading_ts, EXCLUDED.last_reading_ts)""",
         ids,
@@ -89,15 +89,17 @@ async def touch_devices(conn: Connection, last_ts: Mapping[str, datetime]) -> No
     )
 
 
-async def set_status(conn: Connection, device_id: str, online: bool) -> None:
-    """Record online/offline from the status topic and tell listeners."""
+async def set_status(conn: Connection, device_id: str, online: bool, known: bool) -> None:
+    """Record online/offline from the status topic (for a registered device: known) and tell
+    listeners."""
     await conn.execute(
         """INSERT INTO device_status (device_id, online, status_changed_at)
-           SELECT $1, $2, now() WHERE EXISTS (SELECT 1 FROM devices WHERE id = $1)
+           SELECT $1, $2, now() WHERE $3
            ON CONFLICT (device_id) DO UPDATE SET online = $2, status_changed_at = now()
            WHERE device_status.online IS DISTINCT FROM $2""",
         device_id,
         online,
+        known,
     )
     await conn.execute("SELECT pg_notify('servitize_status', $1)", device_id)
 

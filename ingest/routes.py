@@ -17,7 +17,7 @@ from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, METRIC_PATTERN, Timestamp
 from api.security import Principal, Role, require_role
 from ingest import queries
-from registry import service as registry
+from registry import objects_service as registry
 from servitize.db import Pool
 
 router = APIRouter(tags=["telemetry"])

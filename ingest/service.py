@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiomqtt
 
+from ingest import read_repository, repository
 from ingest.batch import Batch, Delivery
 from ingest.counters import Counters
 from ingest.models import Parsed
@@ -195,3 +196,19 @@ class IngestService:
             # reconnect; its packet id means nothing on the new connection.
             if d.qos > 0 and client is not None and d.generation == self._generation:
                 client._client.ack(d.mid, d.qos)
+
+
+# Reads for other domains, inside the caller's transaction (conn): analytics judges batches and
+# readings, billing meters usage and availability. They never query ingest's tables themselves.
+batches_after = read_repository.batches_after
+newest_batch_id = read_repository.newest_batch_id
+batch_readings = read_repository.batch_readings
+batch_events = read_repository.batch_events
+recent_readings = read_repository.recent_readings
+device_readings = read_repository.device_readings
+clean_readings = read_repository.clean_readings
+device_silence = read_repository.silence
+event_counts = read_repository.event_counts
+reading_counts = read_repository.reading_counts
+availability = read_repository.availability
+counter_totals = repository.counters

@@ -13,7 +13,8 @@ import asyncpg
 from ingest import repository
 from ingest.batch import Batch, Delivery
 from ingest.models import EventRow, ReadingRow, Reason, Reject
-from servitize.db import Pool, transaction
+from registry import service as registry
+from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,7 @@ class BatchWriter:
             await repository.add_counters(conn, self.instance, counts)
             # Row locks on device_status are shared with concurrent writers: take them last,
             # so they are held only for the moment before COMMIT.
-            for device_id, online in batch.statuses():
-                await repository.set_status(conn, device_id, online)
-            if last:
-                await repository.touch_devices(conn, last)
+            await _touch_status(conn, batch.statuses(), last)
         return Committed(new, len(readings) - new, new_events, counts)
 
     async def _write_isolated(self, batch: Batch) -> Committed:
@@ -155,3 +153,15 @@ def _sum(a: Committed, b: Committed) -> Committed:
     return Committed(
         a.readings + b.readings, a.duplicates + b.duplicates, a.events + b.events, counts
     )
+
+
+async def _touch_status(
+    conn: Connection, statuses: list[tuple[str, bool]], last: dict[str, datetime]
+) -> None:
+    """Status changes and last-seen times of the registered devices among them."""
+    ids = sorted({d for d, _ in statuses} | set(last))
+    known = set(await registry.registered(conn, ids)) if ids else set()
+    for device_id, online in statuses:
+        await repository.set_status(conn, device_id, online, device_id in known)
+    if last:
+        await repository.touch_devices(conn, {d: t for d, t in last.items() if d in known})

@@ -122,158 +122,112 @@ async def device_credentials(conn: Connection) -> list[tuple[str, str]]:
     return [(r["id"], r["credential_hash"]) for r in rows]
 
 
-# --- the API's reads and single-object writes (each statement names its table) ----------
-
-# Connection state from the device_presence view: the status topic (Last Will) and silence
-# longer than three reporting intervals both make a device offline.
-_DEVICE = """SELECT d.id, d.device_type_id, d.tenant_id, d.site_id, d.name, d.serial_number,
-       d.enabled, d.created_at, d.updated_at, p.presence,
-       CASE p.presence WHEN 'never_seen' THEN NULL ELSE p.presence = 'online' END AS online,
-       p.status_changed_at, p.last_seen_at, p.last_reading_ts
-  FROM devices d JOIN device_presence p ON p.device_id = d.id"""
-# Columns a create or a PATCH may set: names are never taken from the request itself.
-TENANT_COLUMNS = ("id", "name", "timezone", "tax_id", "address")
-SITE_COLUMNS = ("id", "tenant_id", "name", "kind", "latitude", "longitude")
-DEVICE_COLUMNS = (
-    *("id", "device_type_id", "tenant_id", "site_id", "name", "serial_number", "enabled"),
-    "credential_hash",
-)
-_FIXED = ("id", "tenant_id", "device_type_id", "credential_hash")
+# Reads other domains make through registry.service (they never query these tables).
 
 
-def _where(conds: dict[str, Any]) -> tuple[str, list[Any]]:
-    """WHERE clause from {sql expression with a `{}` placeholder: value}, skipping Nones."""
-    parts, args = [], []
-    for expr, value in conds.items():
-        if value is not None:
-            args.append(value)
-            parts.append(expr.format(f"${len(args)}"))
-    return (" WHERE " + " AND ".join(parts)) if parts else "", args
-
-
-async def _page(conn: Connection, base: str, conds: dict[str, Any], limit: int) -> list[Any]:
-    where, args = _where(conds)
-    sql = f"SELECT * FROM ({base}) q{where} ORDER BY id LIMIT {int(limit) + 1}"
-    return [dict(r) for r in await conn.fetch(sql, *args)]
-
-
-async def page_tenants(
-    conn: Connection, tenant_id: str | None, after: str | None, limit: int
-) -> Any:
-    """Tenants by id (only one if tenant_id is given); limit+1 rows tell if more follow."""
-    conds = {"id = {}": tenant_id, "id > {}": after}
-    return await _page(conn, "SELECT * FROM tenants", conds, limit)
-
-
-async def page_sites(conn: Connection, tenant_id: str | None, after: str | None, limit: int) -> Any:
-    """Sites by id, optionally of one tenant."""
-    return await _page(
-        conn, "SELECT * FROM sites", {"tenant_id = {}": tenant_id, "id > {}": after}, limit
+async def placements(conn: Connection, ids: list[str] | None) -> list[Any]:
+    """(id, tenant_id, site_id, device_type_id) of the given devices, or of all when None."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, site_id, device_type_id FROM devices "
+        "WHERE ($1::text[] IS NULL OR id = ANY($1))",
+        ids,
     )
 
 
-async def page_devices(
-    conn: Connection, filters: dict[str, Any], after: str | None, limit: int
-) -> Any:
-    """Devices with status; filters: tenant_id, site_id, device_type_id, online."""
-    conds = {f"{k} = {{}}": filters.get(k) for k in ("tenant_id", "site_id", "device_type_id")}
-    # A device never heard from counts as offline.
-    conds["coalesce(online, false) = {}"] = filters.get("online")
-    return await _page(conn, _DEVICE, conds | {"id > {}": after}, limit)
+async def tenant_placements(conn: Connection, tenant_ids: list[str] | None) -> list[Any]:
+    """(id, tenant_id, site_id) of the devices of some tenants (all when None)."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, site_id FROM devices "
+        "WHERE ($1::text[] IS NULL OR tenant_id = ANY($1))",
+        tenant_ids,
+    )
 
 
-async def tenant(conn: Connection, tenant_id: str) -> dict[str, Any] | None:
-    """One tenant row."""
-    row = await conn.fetchrow("SELECT * FROM tenants WHERE id = $1", tenant_id)
-    return dict(row) if row else None
+async def metric_specs(conn: Connection) -> list[Any]:
+    """(device_type_id, metric, unit, min_value, max_value) of every catalog metric."""
+    return await conn.fetch(
+        "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
+    )
 
 
-async def site(conn: Connection, site_id: str) -> dict[str, Any] | None:
-    """One site row."""
-    row = await conn.fetchrow("SELECT * FROM sites WHERE id = $1", site_id)
-    return dict(row) if row else None
+async def type_metric_names(conn: Connection, device_type: str) -> list[str]:
+    """A type's metric names in name order."""
+    rows = await conn.fetch(
+        "SELECT metric FROM device_type_metrics WHERE device_type_id = $1 ORDER BY metric",
+        device_type,
+    )
+    return [r["metric"] for r in rows]
 
 
-async def device(conn: Connection, device_id: str) -> dict[str, Any] | None:
-    """One device with its connection state."""
-    row = await conn.fetchrow(f"SELECT * FROM ({_DEVICE}) q WHERE id = $1", device_id)
-    return dict(row) if row else None
+async def reporting_intervals(conn: Connection) -> dict[str, int]:
+    """Reporting interval in seconds per device type."""
+    rows = await conn.fetch("SELECT id, reporting_interval_s FROM device_types")
+    return {r["id"]: r["reporting_interval_s"] for r in rows}
 
 
-def _columns(values: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, str, list[Any]]:
-    """(column list, $n placeholders, arguments) for the allowed columns present in values."""
-    cols = [c for c in allowed if c in values]
-    marks = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
-    return ", ".join(cols), marks, [values[c] for c in cols]
+async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
+    """Ids of the devices of a type, in id order."""
+    rows = await conn.fetch(
+        "SELECT id FROM devices WHERE device_type_id = $1 ORDER BY id", device_type
+    )
+    return [r["id"] for r in rows]
 
 
-async def insert_tenant(conn: Connection, values: dict[str, Any]) -> None:
-    """Insert a tenant (UniqueViolationError if the id is taken)."""
-    cols, marks, args = _columns(values, TENANT_COLUMNS)
-    await conn.execute(f"INSERT INTO tenants ({cols}) VALUES ({marks})", *args)
+async def existing_ids(conn: Connection, ids: list[str], *, enabled_only: bool) -> list[str]:
+    """Those of the ids that are registered devices (and enabled, when asked), in id order."""
+    rows = await conn.fetch(
+        "SELECT id FROM devices WHERE id = ANY($1) AND (enabled OR NOT $2) ORDER BY id",
+        ids,
+        enabled_only,
+    )
+    return [r["id"] for r in rows]
 
 
-async def insert_site(conn: Connection, values: dict[str, Any]) -> None:
-    """Insert a site (UniqueViolationError, ForeignKeyViolationError for a missing tenant)."""
-    cols, marks, args = _columns(values, SITE_COLUMNS)
-    await conn.execute(f"INSERT INTO sites ({cols}) VALUES ({marks})", *args)
-
-
-async def insert_device(conn: Connection, values: dict[str, Any]) -> None:
-    """Insert a device (UniqueViolationError, ForeignKeyViolationError for a missing reference)."""
-    cols, marks, args = _columns(values, DEVICE_COLUMNS)
-    await conn.execute(f"INSERT INTO devices ({cols}) VALUES ({marks})", *args)
-
-
-def _sets(values: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """`col = $2, ...` for the patchable columns present in values ($1 is the id)."""
-    cols = [c for c in allowed if c in values and c not in _FIXED]
-    return ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=2)), [values[c] for c in cols]
-
-
-async def update_tenant(conn: Connection, tenant_id: str, values: dict[str, Any]) -> None:
-    """Set a tenant's name, time zone, tax id or address."""
-    sets, args = _sets(values, TENANT_COLUMNS)
-    if sets:
-        await conn.execute(f"UPDATE tenants SET {sets} WHERE id = $1", tenant_id, *args)
-
-
-async def update_site(conn: Connection, site_id: str, values: dict[str, Any]) -> None:
-    """Set a site's name, kind or position."""
-    sets, args = _sets(values, SITE_COLUMNS)
-    if sets:
-        await conn.execute(f"UPDATE sites SET {sets} WHERE id = $1", site_id, *args)
-
-
-async def update_device(conn: Connection, device_id: str, values: dict[str, Any]) -> None:
-    """Set a device's name, site, serial number or enabled flag."""
-    sets, args = _sets(values, DEVICE_COLUMNS)
-    if sets:
-        sql = f"UPDATE devices SET {sets}, updated_at = now() WHERE id = $1"
-        await conn.execute(sql, device_id, *args)
-
-
-async def delete_site(conn: Connection, site_id: str) -> bool:
-    """Delete a site (ForeignKeyViolationError while devices are on it)."""
-    return str(await conn.execute("DELETE FROM sites WHERE id = $1", site_id)).endswith(" 1")
-
-
-async def delete_device(conn: Connection, device_id: str) -> bool:
-    """Delete a device (ForeignKeyViolationError while records refer to it)."""
-    return str(await conn.execute("DELETE FROM devices WHERE id = $1", device_id)).endswith(" 1")
+async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str]) -> list[str]:
+    """Device ids that do not exist or belong to another tenant."""
+    rows = await conn.fetch(
+        """SELECT d FROM unnest($2::text[]) d WHERE NOT EXISTS
+           (SELECT 1 FROM devices WHERE id = d AND tenant_id = $1)""",
+        tenant_id,
+        device_ids,
+    )
+    return [r["d"] for r in rows]
 
 
 async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
-    """Whether the tenant exists."""
+    """Whether the tenant is registered."""
     return bool(await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id))
 
 
-async def site_tenant(conn: Connection, site_id: str) -> str | None:
-    """The tenant a site belongs to (None if no such site)."""
-    owner: str | None = await conn.fetchval("SELECT tenant_id FROM sites WHERE id = $1", site_id)
-    return owner
+async def site_exists(conn: Connection, tenant_id: str, site_id: str) -> bool:
+    """Whether the site is registered under this tenant."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM sites WHERE id = $1 AND tenant_id = $2", site_id, tenant_id
+        )
+    )
 
 
-async def device_type_exists(conn: Connection, type_id: str) -> bool:
-    """Whether the device type exists."""
-    return bool(await conn.fetchval("SELECT 1 FROM device_types WHERE id = $1", type_id))
+async def device_of_tenant(conn: Connection, tenant_id: str, device_id: str) -> bool:
+    """Whether the device is registered under this tenant."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM devices WHERE id = $1 AND tenant_id = $2", device_id, tenant_id
+        )
+    )
+
+
+async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Timezone, name, tax id and address per tenant."""
+    rows = await conn.fetch(
+        "SELECT id, timezone, name, tax_id, address FROM tenants WHERE id = ANY($1)", tenant_ids
+    )
+    return {r["id"]: dict(r) for r in rows}
+
+
+async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
+    """Time zone per tenant (all tenants when None)."""
+    rows = await conn.fetch(
+        "SELECT id, timezone FROM tenants WHERE $1::text[] IS NULL OR id = ANY($1)", tenant_ids
+    )
+    return {r["id"]: r["timezone"] for r in rows}

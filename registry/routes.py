@@ -12,7 +12,8 @@ from api.deps import PoolDep
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE, SLUG_PATTERN, Page
 from api.security import Principal, Role, require_provider, require_role
-from registry import service as registry
+from registry import objects_service as registry
+from registry import service as registry_service
 from registry.models import DeviceType, MetricSpec
 from registry.schemas import (
     Credential,
@@ -272,7 +273,7 @@ async def delete_device(device_id: DevicePath, pool: PoolDep, who: Admin) -> Res
 async def rotate_credential(device_id: DevicePath, pool: PoolDep, who: Admin) -> Any:
     """Give a device a new MQTT password (shown this once); the old one stops working."""
     await _visible(pool, who, "device", device_id)
-    password = await registry.rotate_credential(pool, device_id)
+    password = await registry_service.rotate_credential(pool, device_id)
     if password is None:
         raise Problem(404, "Not Found", f"device {device_id} not found")
     return Credential(device_id=device_id, username=device_id, password=password)

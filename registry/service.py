@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-import asyncpg
 
 from registry import credentials, repository
 from registry.catalog import BUILTIN_TYPES
 from registry.models import Device, DeviceInfo, DeviceType, Site, Tenant
 from servitize.db import Connection, Pool, transaction
-from servitize.errors import Conflict, Invalid
-
-# Columns a PATCH may not set to null.
-REQUIRED = frozenset({"name", "timezone", "enabled"})
 
 
 async def ensure_builtin_types(pool: Pool) -> None:
@@ -105,137 +98,83 @@ def mosquitto_acl(service_users: list[str]) -> str:
     return "\n".join(parts)
 
 
-# --- the API's use cases: pages, one object, single-object writes ------------------------
+# Reads for other domains, inside the caller's transaction (conn); they never query our tables.
+
+Units = dict[str, dict[str, str]]
+Ranges = dict[str, dict[str, tuple[float | None, float | None]]]
 
 
-async def list_tenants(pool: Pool, tenant_id: str | None, after: str | None, limit: int) -> Any:
-    """Tenants by id (only one if tenant_id is given); limit+1 rows tell if more follow."""
-    async with pool.acquire() as conn:
-        return await repository.page_tenants(conn, tenant_id, after, limit)
+async def device_placements(
+    conn: Connection, ids: list[str] | None = None
+) -> list[tuple[str, str, str | None, str]]:
+    """(device id, tenant, site, device type) of the given devices (all when None)."""
+    rows = await repository.placements(conn, ids)
+    return [(r["id"], r["tenant_id"], r["site_id"], r["device_type_id"]) for r in rows]
 
 
-async def list_sites(pool: Pool, tenant_id: str | None, after: str | None, limit: int) -> Any:
-    """Sites by id, optionally of one tenant."""
-    async with pool.acquire() as conn:
-        return await repository.page_sites(conn, tenant_id, after, limit)
+async def tenant_devices(
+    conn: Connection, tenant_ids: list[str] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(device id, tenant, site) of the devices of some tenants (all when None)."""
+    rows = await repository.tenant_placements(conn, tenant_ids)
+    return [(r["id"], r["tenant_id"], r["site_id"]) for r in rows]
 
 
-async def list_devices(pool: Pool, filters: dict[str, Any], after: str | None, limit: int) -> Any:
-    """Devices with status; filters: tenant_id, site_id, device_type_id, online."""
-    async with pool.acquire() as conn:
-        return await repository.page_devices(conn, filters, after, limit)
+async def metric_catalog(conn: Connection) -> tuple[Units, Ranges]:
+    """Per device type and metric: the unit, and the (min, max) range (None where open)."""
+    units: Units = {}
+    ranges: Ranges = {}
+    for r in await repository.metric_specs(conn):
+        units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
+        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
+    return units, ranges
 
 
-async def get_tenant(pool: Pool, tenant_id: str) -> dict[str, Any] | None:
-    """One tenant."""
-    async with pool.acquire() as conn:
-        return await repository.tenant(conn, tenant_id)
+async def type_metric_names(conn: Connection, device_type: str) -> list[str]:
+    """A device type's metric names in name order (empty for an unknown type)."""
+    return await repository.type_metric_names(conn, device_type)
 
 
-async def get_site(pool: Pool, site_id: str) -> dict[str, Any] | None:
-    """One site."""
-    async with pool.acquire() as conn:
-        return await repository.site(conn, site_id)
+async def reporting_intervals(conn: Connection) -> dict[str, int]:
+    """Reporting interval in seconds per device type."""
+    return await repository.reporting_intervals(conn)
 
 
-async def get_device(pool: Pool, device_id: str) -> dict[str, Any] | None:
-    """One device with its connection state."""
-    async with pool.acquire() as conn:
-        return await repository.device(conn, device_id)
+async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
+    """Ids of a type's devices, in id order."""
+    return await repository.device_ids_of_type(conn, device_type)
 
 
-@asynccontextmanager
-async def _writing(pool: Pool, kind: str, object_id: str) -> AsyncIterator[Connection]:
-    """A transaction whose constraint violations become Conflict (taken) or Invalid."""
-    try:
-        async with transaction(pool) as conn:
-            yield conn
-    except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"{kind} {object_id} already exists") from exc
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise Invalid(exc.detail or str(exc)) from exc
+async def registered(conn: Connection, ids: list[str], *, enabled_only: bool = False) -> list[str]:
+    """Those of the ids that are registered devices (enabled ones only, when asked)."""
+    return await repository.existing_ids(conn, ids, enabled_only=enabled_only)
 
 
-async def create_tenant(pool: Pool, values: dict[str, Any]) -> None:
-    """Create a tenant; Conflict if the id is taken."""
-    async with _writing(pool, "tenant", values["id"]) as conn:
-        await repository.insert_tenant(conn, values)
+async def foreign_devices(conn: Connection, tenant_id: str, device_ids: list[str]) -> list[str]:
+    """Device ids that do not exist or belong to another tenant."""
+    return await repository.foreign_devices(conn, tenant_id, device_ids)
 
 
-async def create_site(pool: Pool, values: dict[str, Any]) -> None:
-    """Create a site; Conflict if the id is taken, Invalid if its tenant is missing."""
-    async with _writing(pool, "site", values["id"]) as conn:
-        await repository.insert_site(conn, values)
+async def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether the tenant is registered."""
+    return await repository.tenant_exists(conn, tenant_id)
 
 
-async def create_device(pool: Pool, values: dict[str, Any]) -> str:
-    """Register a new device; returns its MQTT password (shown once)."""
-    await check_site(pool, values.get("site_id"), values["tenant_id"])
-    password = credentials.new_password()
-    values = values | {"credential_hash": credentials.hash_password(password)}
-    async with _writing(pool, "device", values["id"]) as conn:
-        await repository.insert_device(conn, values)
-    return password
+async def site_of_tenant(conn: Connection, tenant_id: str, site_id: str) -> bool:
+    """Whether the site is registered under this tenant."""
+    return await repository.site_exists(conn, tenant_id, site_id)
 
 
-async def update_tenant(pool: Pool, tenant_id: str, values: dict[str, Any]) -> None:
-    """Change a tenant's patchable fields."""
-    async with transaction(pool) as conn:
-        await repository.update_tenant(conn, tenant_id, values)
+async def device_of_tenant(conn: Connection, tenant_id: str, device_id: str) -> bool:
+    """Whether the device is registered under this tenant."""
+    return await repository.device_of_tenant(conn, tenant_id, device_id)
 
 
-async def update_site(pool: Pool, site_id: str, values: dict[str, Any]) -> None:
-    """Change a site's patchable fields."""
-    async with transaction(pool) as conn:
-        await repository.update_site(conn, site_id, values)
+async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Timezone, name, tax_id and address per tenant id."""
+    return await repository.tenant_details(conn, tenant_ids)
 
 
-async def update_device(pool: Pool, device_id: str, values: dict[str, Any]) -> None:
-    """Change a device's patchable fields."""
-    async with transaction(pool) as conn:
-        await repository.update_device(conn, device_id, values)
-
-
-@asynccontextmanager
-async def _deleting(pool: Pool) -> AsyncIterator[Connection]:
-    try:
-        async with transaction(pool) as conn:
-            yield conn
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise Conflict(f"still in use: {exc.detail or exc}") from exc
-
-
-async def delete_site(pool: Pool, site_id: str) -> bool:
-    """Delete a site; Conflict while devices are on it."""
-    async with _deleting(pool) as conn:
-        return await repository.delete_site(conn, site_id)
-
-
-async def delete_device(pool: Pool, device_id: str) -> bool:
-    """Delete a device; Conflict while other records refer to it."""
-    async with _deleting(pool) as conn:
-        return await repository.delete_device(conn, device_id)
-
-
-async def device_types(pool: Pool) -> list[DeviceType]:
-    """Every device type with its catalog."""
-    async with pool.acquire() as conn:
-        return list((await repository.load_device_types(conn)).values())
-
-
-async def create_device_type(pool: Pool, dt: DeviceType) -> None:
-    """Register a new device type; Conflict if the id is taken."""
-    async with transaction(pool) as conn:
-        if await repository.device_type_exists(conn, dt.id):
-            raise Conflict(f"device type {dt.id} already exists")
-        await repository.upsert_device_type(conn, dt)
-
-
-async def check_site(pool: Pool, site_id: str | None, tenant_id: str) -> None:
-    """Invalid unless the site is absent or belongs to the tenant."""
-    if site_id is None:
-        return
-    async with pool.acquire() as conn:
-        owner = await repository.site_tenant(conn, site_id)
-    if owner != tenant_id:
-        raise Invalid(f"site {site_id} does not exist for tenant {tenant_id}")
+async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
+    """Time zone per tenant (all when None)."""
+    return await repository.tenant_timezones(conn, tenant_ids)

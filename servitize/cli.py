@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from analytics import cli as analytics_cli
-from analytics import cli_extra as evaluation_cli
+from analytics.evaluation import cli as evaluation_cli
 from api import cli as api_cli
 from billing import cli as billing_cli
 from ingest import cli as ingest_cli

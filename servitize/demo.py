@@ -205,7 +205,7 @@ async def _simulators(ctx: DemoContext) -> None:
 
 
 async def _detector(ctx: DemoContext) -> None:
-    from analytics.detect import run_detector
+    from analytics.monitor.detect import run_detector
 
     # Two device-hours of learning: at the demo fleet's 60x pace the detectors arm after two
     # minutes instead of a week (rules, fault codes and offline alerts work at once).
@@ -267,17 +267,21 @@ async def _billing(ctx: DemoContext) -> None:
     from billing.errors import BillingError
     from billing.models import Period
     from billing.schemas import PlanIn, SubscriptionIn
+    from registry import service as registry
 
     await service.save_plan(ctx.pool, PlanIn.model_validate(DEMO_PLAN))
     today = datetime.now(UTC).date()
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch("SELECT tenant_id, array_agg(id) AS ids FROM devices GROUP BY 1")
-    for row in rows:
+        devices = await registry.tenant_devices(conn)
+    by_tenant: dict[str, list[str]] = {}
+    for device_id, tenant_id, _ in devices:
+        by_tenant.setdefault(tenant_id, []).append(device_id)
+    for tenant_id, ids in by_tenant.items():
         sub = SubscriptionIn(
-            tenant_id=row["tenant_id"],
+            tenant_id=tenant_id,
             plan_id=DEMO_PLAN["id"],
             start_date=today.replace(day=1),
-            device_ids=sorted(row["ids"]),
+            device_ids=sorted(ids),
         )
         with contextlib.suppress(BillingError):  # already subscribed by an earlier demo run
             await service.subscribe(ctx.pool, sub)

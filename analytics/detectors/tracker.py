@@ -15,7 +15,7 @@ import numpy as np
 from analytics.detectors.rules import Condition
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Signal:
     """What one batch did to one key: episodes opened, evidence span, peak, end state."""
 
@@ -27,6 +27,19 @@ class Signal:
     cleared_at: float | None
     active: bool
     episode_start: float | None = None
+
+    @classmethod
+    def idle(cls, *, active: bool, cleared_at: float | None = None) -> Signal:
+        """No episode and no evidence yet: only the end state."""
+        return cls(
+            episodes=0,
+            first_ts=None,
+            last_ts=None,
+            severity=0,
+            peak_index=None,
+            cleared_at=cleared_at,
+            active=active,
+        )
 
     @property
     def fired(self) -> bool:
@@ -49,7 +62,7 @@ class Tracker:
         """Fold one batch in; None when nothing fired and nothing changed."""
         if not self.active and not cond.firing.any():
             return None
-        sig = Signal(0, None, None, 0, None, None, self.active)
+        sig = Signal.idle(active=self.active)
         best = -np.inf
         for i in range(len(ts)):
             if cond.firing[i]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from analytics import service
-from analytics.detect import run_detector
-from analytics.models import AlertFilter
+from analytics.alerts import service
+from analytics.alerts.models import AlertFilter
+from analytics.monitor.detect import run_detector
 from servitize.db import Pool
 from tests.integration.ingest_support import eventually, publish, running_ingest, seed
 

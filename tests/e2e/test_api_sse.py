@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from analytics.detect import run_detector
+from analytics.monitor.detect import run_detector
 from api import service as keys
 from registry import service as registry
 from registry.models import Tenant

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from analytics import service
-from analytics.models import AlertFilter, Conflict, NotFound, device_time
+from analytics.alerts import service
+from analytics.alerts.models import AlertFilter, Conflict, NotFound, device_time
 from servitize import db
 from servitize.db import Pool
 from tests.integration.test_analytics_support import OTHER, PUMP, T0, clear, finding, seed

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import uvicorn
 
-from analytics import service
-from analytics.models import DeviceRef
+from analytics.alerts import service
+from analytics.alerts.models import DeviceRef
 from api.app import create_app
 from servitize.db import Pool
 from servitize.infra import free_port

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analytics import service
-from analytics.detect import Detector, run_detector
-from analytics.feed import in_partition
-from analytics.models import AlertFilter
+from analytics.alerts import service
+from analytics.alerts.models import AlertFilter
+from analytics.monitor.detect import Detector, run_detector
+from analytics.monitor.feed import in_partition
 from servitize.db import Connection, Pool
 from tests.integration.test_analytics_support import seed
 

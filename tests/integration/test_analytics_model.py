@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analytics.detect import Detector
-from analytics.modelstore import active_models, train
+from analytics.monitor.detect import Detector
+from analytics.monitor.modelstore import active_models, train
 from servitize.db import Pool
 from tests.integration.test_analytics_support import seed
 

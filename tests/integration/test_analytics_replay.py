@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.replay import replay
+from analytics.monitor.replay import replay
 from servitize.db import Pool
 from tests.integration.test_analytics_detect import BASE, _alerts, batch, ts
 from tests.integration.test_analytics_support import seed

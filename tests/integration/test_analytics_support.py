@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from analytics.alerts.models import DeviceRef, Severity
 from analytics.detectors.tracker import Signal
-from analytics.models import DeviceRef
-from analytics.pipeline import Finding
+from analytics.monitor.pipeline import Finding
 from registry import service as registry
 from registry.models import Device, Site, Tenant
 from servitize.db import Pool
@@ -55,7 +55,7 @@ def finding(
         rule=rule,
         detector=rule.split(":")[0],
         metric="bearing_temp_c",
-        severity=severity,
+        severity=Severity(severity),
         signal=sig,
         value=value,
         threshold=85.0,

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from analytics import notify, service
+from analytics.alerts import notify, service
 from servitize.db import Pool
 from servitize.infra import free_port
 from tests.integration.test_analytics_support import PUMP, T0, clear, finding, seed

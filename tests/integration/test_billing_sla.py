@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from analytics import service as analytics
-from billing import invoice_service
-from billing import usage_repository as usage_repo
+from analytics.alerts import service as analytics
+from billing import invoice_service, usage
+from billing import models as billing_models
 from billing.models import Period
 from servitize.db import Pool
 from tests.integration.test_billing_helpers import subscribed
@@ -68,7 +68,7 @@ async def test_availability_counts_only_covered_time_and_skips_maintenance(pool:
     sub = await subscribed(pool, "late", ["late-r1"], start=date(2026, 11, 16))
     await telemetry_with_gap(pool, "late-r1", 100, 300)
     async with pool.acquire() as conn:
-        got = await usage_repo.availability(conn, NOV.first, NOV.next_first, None, [sub], [])
+        got = await usage.availability(conn, NOV.first, NOV.next_first, None, [sub], [])
         assert got == {sub: (4320, 4320)}
         # a gap of 12 intervals on Nov 20 (Shanghai) -> 4308 / 4320
         gap_at = START + timedelta(days=19, hours=3)
@@ -77,14 +77,14 @@ async def test_availability_counts_only_covered_time_and_skips_maintenance(pool:
             gap_at,
             gap_at + timedelta(hours=1),
         )
-        assert await usage_repo.availability(conn, NOV.first, NOV.next_first, None, [sub], []) == {
+        assert await usage.availability(conn, NOV.first, NOV.next_first, None, [sub], []) == {
             sub: (4308, 4320)
         }
         # that hour declared maintenance: its 12 intervals leave the count on both sides
-        window = usage_repo.Window("late-r1", gap_at, gap_at + timedelta(hours=1))
-        assert await usage_repo.availability(
-            conn, NOV.first, NOV.next_first, None, [sub], [window]
-        ) == {sub: (4308, 4308)}
+        window = billing_models.Window("late-r1", gap_at, gap_at + timedelta(hours=1))
+        assert await usage.availability(conn, NOV.first, NOV.next_first, None, [sub], [window]) == {
+            sub: (4308, 4308)
+        }
 
 
 async def test_maintenance_window_from_analytics_removes_the_credit(pool: Pool) -> None:
@@ -100,7 +100,5 @@ async def test_maintenance_window_from_analytics_removes_the_credit(pool: Pool) 
     lines = (await invoice_service.get_invoice(pool, int(inv["id"])))["lines"]
     assert [ln["kind"] for ln in lines] == ["recurring"]
     async with pool.acquire() as conn:
-        windows = await usage_repo.maintenance_windows(
-            conn, START, START + timedelta(days=30), None
-        )
+        windows = await usage.maintenance_windows(conn, START, START + timedelta(days=30), None)
     assert [w.device_id for w in windows] == ["maint-r1"]

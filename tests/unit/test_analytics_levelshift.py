@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics import nab
-from analytics.detectors.levelshift import ALARM_Z, ShiftAlarms, ShiftScorer, z_to_score
 from analytics.detectors.univariate import DetectorConfig
-from analytics.evaluate import nab_scores
-from analytics.scoring import Table, score_table, write_scores
+from analytics.evaluation import nab
+from analytics.evaluation.evaluate import nab_scores
+from analytics.evaluation.levelshift import ALARM_Z, ShiftAlarms, ShiftScorer, z_to_score
+from analytics.evaluation.scoring import Table, score_table, write_scores
 
 N, AT, WARMUP = 6000, 3000, 750
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.detectors.multivariate import MultivariateModel, carry_forward, features
-from analytics.pipeline import DevicePipeline
+from analytics.monitor.pipeline import DevicePipeline
 
 
 def _rows(n: int, seed: int) -> np.ndarray:

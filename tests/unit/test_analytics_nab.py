@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from analytics import nab
-from analytics.detectors.refractory import Refractory
+from analytics.evaluation import nab
+from analytics.evaluation.refractory import Refractory
 
 
 def _sig(y: float) -> float:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from analytics.detectors.regime import RUNNING, SETTLING, STOPPED, Regime, RegimeState
 from analytics.detectors.univariate import NOISE, DetectorConfig, SeriesDetector
 from analytics.detectors.windows import tail_limit
-from analytics.pipeline import DevicePipeline
-from analytics.regime import RUNNING, SETTLING, STOPPED, Regime, RegimeState
+from analytics.monitor.pipeline import DevicePipeline
 
 T0 = 1.7e9
 

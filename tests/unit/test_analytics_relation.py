@@ -7,7 +7,7 @@ import pytest
 
 from analytics.detectors.relation import Relation, RelationDetector, align
 from analytics.detectors.univariate import DRIFT, SPIKE, DetectorConfig, SeriesDetector
-from analytics.pipeline import DevicePipeline
+from analytics.monitor.pipeline import DevicePipeline
 
 STEP = 60.0
 DAY = 86400.0

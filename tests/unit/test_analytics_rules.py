@@ -14,7 +14,7 @@ from analytics.detectors.rules import (
     slope_level,
 )
 from analytics.detectors.tracker import Tracker
-from analytics.pipeline import DevicePipeline
+from analytics.monitor.pipeline import DevicePipeline
 
 T0 = 1_700_000_000.0
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from analytics.models import Conflict as AlertConflict
-from analytics.models import NotFound as AlertNotFound
+from analytics.alerts.models import Conflict as AlertConflict
+from analytics.alerts.models import NotFound as AlertNotFound
 from api import problems
 from api.app import ROUTERS, create_app
 from api.models import ROLES, Principal, Role

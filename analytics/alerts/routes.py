@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from analytics import service
-from analytics.models import AlertFilter
-from analytics.schemas import (
+from analytics.alerts import service
+from analytics.alerts.models import AlertFilter
+from analytics.alerts.schemas import (
     AlertDetail,
     AlertOut,
     AlertPage,
@@ -66,7 +66,15 @@ async def list_alerts(
     """Alerts visible to the caller (a tenant key sees only its tenant)."""
     try:
         f = AlertFilter(
-            who.scope(tenant_id), state, severity, site_id, device_id, since, until, cursor, limit
+            tenant_id=who.scope(tenant_id),
+            state=state,
+            severity=severity,
+            site_id=site_id,
+            device_id=device_id,
+            since=since,
+            until=until,
+            before_id=cursor,
+            limit=limit,
         )
     except ValueError as exc:
         raise Problem(422, "Unprocessable Content", str(exc)) from exc

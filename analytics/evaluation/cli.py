@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _train(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from analytics.modelstore import train
+    from analytics.monitor.modelstore import train
     from servitize import startup
 
     try:
@@ -58,8 +58,8 @@ def evaluate_command(p: argparse.ArgumentParser) -> None:
 
 
 def _nab(args: argparse.Namespace) -> int:
-    from analytics import nab
-    from analytics.evaluate import nab_report
+    from analytics.evaluation import nab
+    from analytics.evaluation.evaluate import nab_report
 
     nab_dir = args.nab_dir or nab.default_dir(REPO_ROOT)
     if not (nab_dir / "labels" / "combined_windows.json").exists():
@@ -72,7 +72,7 @@ def _nab(args: argparse.Namespace) -> int:
 
 
 def _simulators(args: argparse.Namespace) -> int:
-    from analytics.simeval import report
+    from analytics.evaluation.simeval import report
 
     labels = args.labels or args.dir / "labels.json"
     if not (args.dir / "devices.csv").exists() or not labels.exists():

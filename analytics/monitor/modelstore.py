@@ -7,12 +7,14 @@ from datetime import datetime
 
 import numpy as np
 
-from analytics import catalog
 from analytics.detectors.multivariate import MultivariateModel
+from analytics.monitor import catalog
+from ingest import service as ingest
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrainedModel:
     """What `servitize train` reports."""
 
@@ -39,11 +41,8 @@ def align(
 
 async def type_metrics(conn: Connection, device_type: str) -> tuple[str, ...]:
     """The metrics the model of a type uses: its catalog minus the unwatched ones."""
-    rows = await conn.fetch(
-        "SELECT metric FROM device_type_metrics WHERE device_type_id = $1 ORDER BY metric",
-        device_type,
-    )
-    return tuple(r["metric"] for r in rows if catalog.watched(device_type, r["metric"]))
+    names = await registry.type_metric_names(conn, device_type)
+    return tuple(m for m in names if catalog.watched(device_type, m))
 
 
 async def train(pool: Pool, device_type: str, start: datetime, end: datetime) -> TrainedModel:
@@ -52,14 +51,8 @@ async def train(pool: Pool, device_type: str, start: datetime, end: datetime) ->
         metrics = await type_metrics(conn, device_type)
         if not metrics:
             raise ValueError(f"unknown device type {device_type!r} (or no metrics)")
-        data = await conn.fetch(
-            "SELECT t.device_id, extract(epoch FROM t.ts)::float8 AS t, t.metric, t.value "
-            "FROM telemetry t JOIN devices d ON d.id = t.device_id WHERE d.device_type_id = $1 "
-            "AND t.ts >= $2 AND t.ts < $3 AND t.flags = 0 ORDER BY t.device_id, t.ts",
-            device_type,
-            start,
-            end,
-        )
+        devices = await registry.device_ids_of_type(conn, device_type)
+        data = await ingest.clean_readings(conn, devices, start, end)
     per_device: dict[str, list[tuple[float, str, float]]] = {}
     for r in data:
         per_device.setdefault(r["device_id"], []).append((r["t"], r["metric"], r["value"]))
@@ -68,7 +61,13 @@ async def train(pool: Pool, device_type: str, start: datetime, end: datetime) ->
     samples = sum(len(m) for m in matrices)
     async with transaction(pool) as conn:
         version = await _save(conn, device_type, model, start, end, samples)
-    return TrainedModel(device_type, version, samples, len(matrices), model.threshold)
+    return TrainedModel(
+        device_type=device_type,
+        version=version,
+        samples=samples,
+        devices=len(matrices),
+        threshold=model.threshold,
+    )
 
 
 async def _save(

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf  # type: ignore[import-untyped]
 
-from analytics.detectors.refractory import Refractory
+from analytics.evaluation.refractory import Refractory
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]

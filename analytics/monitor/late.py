@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics import catalog, describe
-from analytics.detectors.rules import SEVERITIES, ThresholdRule
+from analytics.alerts.models import Severity
+from analytics.detectors.rules import ThresholdRule
 from analytics.detectors.tracker import Tracker
-from analytics.findings import Finding
+from analytics.monitor import catalog, describe
+from analytics.monitor.findings import Finding
 
 F = np.ndarray
 
@@ -35,18 +36,18 @@ def _point(rule: ThresholdRule, metric: str, unit: str, ts: F, x: F) -> list[Fin
         return []
     ev = {"value": float(x[sig.peak_index]), "threshold": rule.limit, "late": True}
     text = describe.sentence("threshold", metric, unit, sig, ev)
-    severity = SEVERITIES[sig.severity]
+    severity = Severity.of_rank(sig.severity)
     return [
         Finding(
-            f"rule:{rule.name}",
-            "threshold",
-            metric,
-            severity,
-            sig,
-            ev["value"],
-            rule.limit,
-            None,
-            text + " (late reading)",
-            ev,
+            rule=f"rule:{rule.name}",
+            detector="threshold",
+            metric=metric,
+            severity=severity,
+            signal=sig,
+            value=ev["value"],
+            threshold=rule.limit,
+            score=None,
+            sentence=text + " (late reading)",
+            evidence=ev,
         )
     ]

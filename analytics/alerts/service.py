@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from analytics import repository as repo
+from analytics.alerts import repository as repo
+from analytics.alerts.lifecycle import public_alert
+from analytics.alerts.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
 from analytics.detectors.rules import severity_rank
-from analytics.lifecycle import public_alert
-from analytics.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
-from analytics.pipeline import Finding
-from servitize.db import Pool, transaction
+from analytics.monitor.pipeline import Finding
+from registry import service as registry
+from servitize.db import Connection, Pool, transaction
 from servitize.errors import Invalid
 
 __all__ = ["apply_findings", "public_alert"]
@@ -25,7 +26,7 @@ async def apply_findings(
     pool: Pool, items: list[tuple[DeviceRef, Finding]], actor: str
 ) -> list[str]:
     """Fold a batch of findings into the alert store in one transaction."""
-    from analytics.lifecycle import apply_finding
+    from analytics.alerts.lifecycle import apply_finding
 
     done: list[str] = []
     async with transaction(pool) as conn:
@@ -150,16 +151,17 @@ async def add_maintenance(
         raise Invalid("a maintenance window must end after it starts")
     async with transaction(pool) as conn:
         await _check_scope(conn, tenant_id, site_id, device_id)
-        row = await conn.fetchrow(
-            "INSERT INTO maintenance_windows (tenant_id, site_id, device_id, starts_at, ends_at, "
-            "reason, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-            tenant_id,
-            site_id,
-            device_id,
-            starts_at,
-            ends_at,
-            reason,
-            actor,
+        row = await repo.insert_maintenance(
+            conn,
+            {
+                "tenant_id": tenant_id,
+                "site_id": site_id,
+                "device_id": device_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "reason": reason,
+                "created_by": actor,
+            },
         )
         return dict(row) if row else {}
 
@@ -167,37 +169,24 @@ async def add_maintenance(
 async def _check_scope(
     conn: Any, tenant_id: str, site_id: str | None, device_id: str | None
 ) -> None:
-    if site_id and not await conn.fetchval(
-        "SELECT 1 FROM sites WHERE id = $1 AND tenant_id = $2", site_id, tenant_id
-    ):
+    if site_id and not await registry.site_of_tenant(conn, tenant_id, site_id):
         raise NotFound(f"site {site_id} not found")
-    if device_id and not await conn.fetchval(
-        "SELECT 1 FROM devices WHERE id = $1 AND tenant_id = $2", device_id, tenant_id
-    ):
+    if device_id and not await registry.device_of_tenant(conn, tenant_id, device_id):
         raise NotFound(f"device {device_id} not found")
 
 
 async def list_maintenance(pool: Pool, tenant_id: str | None) -> list[dict[str, Any]]:
     """Maintenance windows visible to the caller, newest first."""
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM maintenance_windows WHERE $1::text IS NULL OR tenant_id = $1 "
-            "ORDER BY starts_at DESC",
-            tenant_id,
-        )
+        rows = await repo.maintenance_list(conn, tenant_id)
     return [dict(r) for r in rows]
 
 
 async def delete_maintenance(pool: Pool, window_id: int, tenant_id: str | None) -> None:
     """Delete a maintenance window."""
     async with transaction(pool) as conn:
-        done = await conn.fetchval(
-            "DELETE FROM maintenance_windows WHERE id = $1 "
-            "AND ($2::text IS NULL OR tenant_id = $2) RETURNING id",
-            window_id,
-            tenant_id,
-        )
-    if done is None:
+        done = await repo.delete_maintenance(conn, window_id, tenant_id)
+    if not done:
         raise NotFound(f"maintenance window {window_id} not found")
 
 
@@ -211,7 +200,7 @@ async def set_webhook(pool: Pool, tenant_id: str, settings: dict[str, Any]) -> d
         raise Invalid("webhook format must be json or dingtalk")
     severity_rank(settings.get("min_severity", "info"))
     async with transaction(pool) as conn:
-        if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id):
+        if not await registry.tenant_exists(conn, tenant_id):
             raise NotFound(f"tenant {tenant_id} not found")
         await repo.put_webhook(conn, tenant_id, settings)
     return await get_webhook(pool, tenant_id)
@@ -226,3 +215,36 @@ async def get_webhook(pool: Pool, tenant_id: str) -> dict[str, Any]:
     out = dict(row)
     out["secret"] = out["secret"][:4] + "…"
     return out
+
+
+# Reads for the detector and billing, inside the caller's transaction (conn).
+
+
+async def device_refs(conn: Connection, ids: list[str] | None = None) -> dict[str, DeviceRef]:
+    """Tenant, site and type of devices (every registered one when ids is None)."""
+    rows = await registry.device_placements(conn, ids)
+    return {r[0]: DeviceRef(*r) for r in rows}
+
+
+async def open_rules(conn: Connection, device_ids: list[str]) -> list[Any]:
+    """(device_id, rule, active) of the open alerts of some devices."""
+    return await repo.open_rules(conn, device_ids)
+
+
+async def device_windows(
+    conn: Connection, start: datetime, end: datetime, tenant_ids: list[str] | None
+) -> list[tuple[str, datetime, datetime]]:
+    """(device, start, end) of maintenance windows overlapping [start, end): a window names a
+    device, a site (all its devices) or the whole tenant."""
+    windows = await repo.overlapping_windows(conn, start, end, tenant_ids)
+    if not windows:
+        return []
+    devices = await registry.tenant_devices(conn, sorted({w["tenant_id"] for w in windows}))
+    return [
+        (device, w["starts_at"], w["ends_at"])
+        for w in windows
+        for device, tenant, site in devices
+        if tenant == w["tenant_id"]
+        and (w["site_id"] is None or site == w["site_id"])
+        and (w["device_id"] is None or device == w["device_id"])
+    ]

@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from analytics import repository as repo
+from analytics.alerts import repository as repo
+from analytics.alerts.models import DeviceRef, alert_state, device_time
 from analytics.detectors.rules import severity_rank
-from analytics.models import DeviceRef, alert_state, device_time
-from analytics.pipeline import Finding
+from analytics.monitor.pipeline import Finding
 from servitize.db import Connection
 
 

@@ -14,16 +14,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics import catalog, feed, lifecycle
-from analytics import repository as repo
+from analytics.alerts import lifecycle
+from analytics.alerts import service as alerts
+from analytics.alerts.models import DeviceRef, Severity
+from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
-from analytics.detectors.rules import SEVERITIES
 from analytics.detectors.tracker import Signal, Tracker
 from analytics.detectors.univariate import DetectorConfig
-from analytics.models import DeviceRef
-from analytics.modelstore import active_models
-from analytics.notify import run_notifier
-from analytics.pipeline import DevicePipeline, Finding, hold_for
+from analytics.monitor import catalog, feed
+from analytics.monitor.modelstore import active_models
+from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
+from ingest import service as ingest
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ class Detector:
     offline_k: float = OFFLINE_K
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
-    units: repo.Units = field(default_factory=dict)
-    ranges: repo.Ranges = field(default_factory=dict)
+    units: registry.Units = field(default_factory=dict)
+    ranges: registry.Ranges = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
@@ -77,11 +79,10 @@ class Detector:
             await self._load_trackers(conn)
 
     async def _load_registry(self, conn: Connection) -> None:
-        refs = await repo.device_refs(conn)
+        refs = await alerts.device_refs(conn)
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
-        self.units, self.ranges = await repo.metric_catalog(conn)
-        for r in await conn.fetch("SELECT id, reporting_interval_s FROM device_types"):
-            self.intervals[r["id"]] = r["reporting_interval_s"]
+        self.units, self.ranges = await registry.metric_catalog(conn)
+        self.intervals.update(await registry.reporting_intervals(conn))
 
     def pipeline(self, device_id: str) -> DevicePipeline:
         """The pipeline of one device (created on first use)."""
@@ -109,18 +110,7 @@ class Detector:
         for r in saved:
             self.pipeline(r["device_id"]).restore_limits(r["metric"], r["limits"])
         keep = PRELOAD_READINGS
-        rows = await conn.fetch(
-            "SELECT device_id, metric, t, value FROM (SELECT device_id, metric, "
-            "extract(epoch FROM ts)::float8 AS t, value, row_number() OVER "
-            "(PARTITION BY device_id, metric ORDER BY ts DESC) AS rn FROM telemetry "
-            "WHERE device_id = ANY($1) AND ingested_at <= (SELECT coalesce(max(ingested_at), "
-            "'-infinity') FROM ingest_batches WHERE id <= $2) "
-            "AND ts > now() - interval '7 days') x "
-            "WHERE rn <= $3 ORDER BY device_id, metric, t",
-            list(self.refs),
-            self.cursor.last_id,
-            keep,
-        )
+        rows = await ingest.recent_readings(conn, list(self.refs), self.cursor.last_id, keep)
         for device, series in feed.group_readings(list(rows)).items():
             # all metrics together, so relations refill their windows too (findings dropped:
             # these readings were judged before the checkpoint)
@@ -133,12 +123,7 @@ class Detector:
         for p in self.pipelines.values():
             for t in p.trackers.values():
                 t.active, t.clear_since = False, None
-        rows = await conn.fetch(
-            "SELECT device_id, rule, active FROM alerts WHERE closed_at IS NULL "
-            "AND device_id = ANY($1)",
-            list(self.refs),
-        )
-        for r in rows:
+        for r in await alerts.open_rules(conn, list(self.refs)):
             if r["rule"] == "offline":
                 self.offline[r["device_id"]] = r["active"]
             elif r["active"] and not r["rule"].startswith("fault:"):
@@ -185,7 +170,7 @@ class Detector:
         ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}
         unknown = [d for d in ids if d not in self.refs]
         if unknown:
-            self.refs.update(await repo.device_refs(conn, unknown))
+            self.refs.update(await alerts.device_refs(conn, unknown))
 
     async def _judge_batch(
         self, conn: Connection, batch: feed.Batch
@@ -206,15 +191,8 @@ class Detector:
     async def check_offline(self) -> int:
         """Raise or clear offline alerts from device_status; returns alert changes."""
         async with transaction(self.pool) as conn:
-            rows = await conn.fetch(
-                "SELECT s.device_id, s.online, "
-                "extract(epoch FROM now() - s.last_seen_at)::float8 AS silent, "
-                "extract(epoch FROM coalesce(s.last_reading_ts, s.last_seen_at, now()))::float8 "
-                "AS last_t, "
-                "extract(epoch FROM now())::float8 AS now_t FROM device_status s JOIN devices d "
-                "ON d.id = s.device_id WHERE d.enabled AND s.device_id = ANY($1)",
-                list(self.refs),
-            )
+            enabled = await registry.registered(conn, list(self.refs), enabled_only=True)
+            rows = await ingest.device_silence(conn, enabled)
             changes = 0
             for r in rows:
                 f = self._offline_finding(r)
@@ -238,25 +216,28 @@ class Detector:
                 if r["online"] is False
                 else f"silent for {r['silent']:.0f} s"
             )
-            sig = Signal(
-                1, r["last_t"], r["last_t"], SEVERITIES.index("major"), 0, None, True, r["last_t"]
-            )
             k = f"{self.offline_k:g} reporting intervals"
-            text = f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})"
             return Finding(
-                "offline", "offline", None, "major", sig, r["silent"], limit, None, text, {}
+                rule="offline",
+                detector="offline",
+                metric=None,
+                severity=Severity.MAJOR,
+                signal=opened(r["last_t"], Severity.MAJOR),
+                value=r["silent"],
+                threshold=limit,
+                score=None,
+                sentence=f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})",
             )
-        sig = Signal(0, None, None, 0, None, r["now_t"], False)
-        return Finding("offline", "offline", None, "major", sig, None, None, None, "", {})
+        return _clearing("offline", "offline", Severity.MAJOR, r["now_t"])
 
 
 FAULT_SEVERITY = {
-    "critical": "critical",
-    "major": "major",
-    "error": "major",
-    "minor": "warning",
-    "warning": "warning",
-    "info": "info",
+    "critical": Severity.CRITICAL,
+    "major": Severity.MAJOR,
+    "error": Severity.MAJOR,
+    "minor": Severity.WARNING,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
 }
 
 
@@ -265,18 +246,53 @@ def fault_finding(ev: Any) -> Finding | None:
     code = ev["code"] or "unknown"
     t = float(ev["t"])
     if ev["type"] == "fault_code":
-        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), "major")
-        sig = Signal(1, t, t, SEVERITIES.index(sev), 0, None, True, t)
+        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), Severity.MAJOR)
         attrs = ev["attrs"] or {}
         msg = attrs.get("message") if isinstance(attrs, dict) else None
-        text = f"device reported fault code {code}" + (f": {msg}" if msg else "")
         return Finding(
-            f"fault:{code}", "fault_code", None, sev, sig, None, None, None, text, {"attrs": attrs}
+            rule=f"fault:{code}",
+            detector="fault_code",
+            metric=None,
+            severity=sev,
+            signal=opened(t, sev),
+            value=None,
+            threshold=None,
+            score=None,
+            sentence=f"device reported fault code {code}" + (f": {msg}" if msg else ""),
+            evidence={"attrs": attrs},
         )
     if ev["type"] == "fault_cleared":
-        sig = Signal(0, None, None, 0, None, t, False)
-        return Finding(f"fault:{code}", "fault_code", None, "info", sig, None, None, None, "", {})
+        return _clearing(f"fault:{code}", "fault_code", Severity.INFO, t)
     return None
+
+
+def opened(t: float, severity: Severity) -> Signal:
+    """An instant episode at device time t (an offline device, a fault code)."""
+    return Signal(
+        episodes=1,
+        first_ts=t,
+        last_ts=t,
+        severity=list(Severity).index(severity),
+        peak_index=0,
+        cleared_at=None,
+        active=True,
+        episode_start=t,
+    )
+
+
+def _clearing(rule: str, detector: str, severity: Severity, t: float) -> Finding:
+    """A finding that only clears its key at device time t."""
+    return Finding(
+        rule=rule,
+        detector=detector,
+        metric=None,
+        severity=severity,
+        signal=Signal.idle(active=False, cleared_at=t),
+        value=None,
+        threshold=None,
+        score=None,
+        sentence="",
+    )
 
 
 async def run_detector(

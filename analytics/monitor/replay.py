@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from analytics import feed, lifecycle
-from analytics import repository as repo
-from analytics.batching import time_batches
-from analytics.models import DeviceRef
-from analytics.pipeline import DevicePipeline, Finding
+from analytics.alerts import lifecycle
+from analytics.alerts import service as alerts
+from analytics.alerts.models import DeviceRef
+from analytics.monitor import feed
+from analytics.monitor.batching import time_batches
+from analytics.monitor.pipeline import DevicePipeline, Finding
+from ingest import service as ingest
+from registry import service as registry
 from servitize.db import Pool, transaction
 
 
@@ -29,10 +32,10 @@ async def replay(
     async with pool.acquire() as conn:
         refs = {
             k: v
-            for k, v in (await repo.device_refs(conn)).items()
+            for k, v in (await alerts.device_refs(conn)).items()
             if feed.in_partition(k, partition)
         }
-        unit_map, ranges = await repo.metric_catalog(conn)
+        unit_map, ranges = await registry.metric_catalog(conn)
     counts: Counter[str] = Counter()
     for device_id, ref in sorted(refs.items()):
         t = ref.device_type
@@ -48,13 +51,7 @@ async def _replay_device(
     pool: Pool, pipe: DevicePipeline, start: datetime, end: datetime
 ) -> list[Finding]:
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT device_id, metric, extract(epoch FROM ts)::float8 AS t, value FROM telemetry "
-            "WHERE device_id = $1 AND ts >= $2 AND ts < $3 ORDER BY metric, ts",
-            pipe.device_id,
-            start,
-            end,
-        )
+        rows = await ingest.device_readings(conn, pipe.device_id, start, end)
     series = feed.group_readings(list(rows)).get(pipe.device_id, {})
     found: list[Finding] = []
     # hour by hour across all metrics, as live: regimes, relations and muting see them together

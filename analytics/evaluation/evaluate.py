@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics import nab
-from analytics.detectors.levelshift import REFRACTORY, ShiftAlarms, z_to_score
-from analytics.detectors.refractory import Refractory
+from analytics.evaluation import nab
+from analytics.evaluation.levelshift import REFRACTORY, ShiftAlarms, z_to_score
+from analytics.evaluation.refractory import Refractory
 
 # Thresholds to try, as level-shift z (the score is 2Φ(z) - 1; a range breakout scores 1).
 NAB_Z_GRID = np.array([1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0, 3.5, 4.0])

@@ -18,10 +18,10 @@ from statistics import median
 
 import numpy as np
 
-from analytics import catalog
-from analytics.batching import BATCH_S, time_batches
-from analytics.detect import OFFLINE_K
-from analytics.pipeline import DevicePipeline
+from analytics.monitor import catalog
+from analytics.monitor.batching import BATCH_S, time_batches
+from analytics.monitor.detect import OFFLINE_K
+from analytics.monitor.pipeline import DevicePipeline
 from registry.catalog import builtin_type
 
 # A spike lasts a few samples; an alert raised a little after the label still detects it.

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from ingest import service as ingest
 from servitize.db import Connection
 
 # An ingest transaction lasts well under a second; a minute is far past any commit delay.
@@ -28,7 +29,7 @@ def in_partition(device_id: str, partition: tuple[int, int]) -> bool:
     return zlib.crc32(device_id.encode()) % count == index
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Batch:
     """One committed ingest transaction."""
 
@@ -54,8 +55,7 @@ class Cursor:
             "SELECT last_id, gaps FROM detector_checkpoints WHERE partition = $1", self.name
         )
         if row is None:
-            start = await conn.fetchval("SELECT coalesce(max(id), 0) FROM ingest_batches")
-            self.last_id = int(start)
+            self.last_id = await ingest.newest_batch_id(conn)
             await self.save(conn)
             return
         self.last_id = int(row["last_id"])
@@ -74,15 +74,15 @@ class Cursor:
 
     async def poll(self, conn: Connection, limit: int = 200) -> list[Batch]:
         """Batches after the high-water mark plus gaps that have appeared, in id order."""
-        rows = await conn.fetch(
-            "SELECT id, device_ids, min_ts, max_ts, ingested_at FROM ingest_batches "
-            "WHERE id > $1 OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3",
-            self.last_id,
-            list(self.gaps),
-            limit,
-        )
+        rows = await ingest.batches_after(conn, self.last_id, list(self.gaps), limit)
         return [
-            Batch(r["id"], list(r["device_ids"]), r["min_ts"], r["max_ts"], r["ingested_at"])
+            Batch(
+                id=r["id"],
+                device_ids=list(r["device_ids"]),
+                min_ts=r["min_ts"],
+                max_ts=r["max_ts"],
+                ingested_at=r["ingested_at"],
+            )
             for r in rows
         ]
 
@@ -104,28 +104,12 @@ async def batch_readings(
     conn: Connection, batch: Batch, devices: list[str]
 ) -> list[asyncpg.Record]:
     """The telemetry rows of one batch for some devices, ordered by device, metric, time."""
-    return await conn.fetch(
-        "SELECT device_id, metric, extract(epoch FROM ts)::float8 AS t, value FROM telemetry "
-        "WHERE device_id = ANY($1) AND ts BETWEEN $2 AND $3 AND ingested_at = $4 "
-        "ORDER BY device_id, metric, ts",
-        devices,
-        batch.min_ts,
-        batch.max_ts,
-        batch.ingested_at,
-    )
+    return await ingest.batch_readings(conn, devices, batch.min_ts, batch.max_ts, batch.ingested_at)
 
 
 async def batch_events(conn: Connection, batch: Batch, devices: list[str]) -> list[asyncpg.Record]:
     """The device events of one batch for some devices, in time order."""
-    return await conn.fetch(
-        "SELECT device_id, extract(epoch FROM ts)::float8 AS t, type, code, severity, attrs "
-        "FROM device_events WHERE device_id = ANY($1) AND ts BETWEEN $2 AND $3 "
-        "AND ingested_at = $4 ORDER BY ts",
-        devices,
-        batch.min_ts,
-        batch.max_ts,
-        batch.ingested_at,
-    )
+    return await ingest.batch_events(conn, devices, batch.min_ts, batch.max_ts, batch.ingested_at)
 
 
 Series = dict[str, tuple[np.ndarray, np.ndarray]]

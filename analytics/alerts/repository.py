@@ -10,16 +10,13 @@ from typing import Any
 
 import asyncpg
 
-from analytics.models import AlertFilter, DeviceRef
+from analytics.alerts.models import AlertFilter, DeviceRef
 from servitize.db import Connection
 
 ALERT_COLUMNS = (
     "tenant_id, site_id, device_id, rule, detector, metric, severity, suppressed, count, "
     "first_ts, last_ts, value, threshold, score, strength, sentence, evidence"
 )
-# per device type and metric: its unit, and its catalog range
-Units = dict[str, dict[str, str]]
-Ranges = dict[str, dict[str, tuple[float | None, float | None]]]
 
 
 async def insert_alert(conn: Connection, row: dict[str, Any]) -> int | None:
@@ -218,25 +215,64 @@ async def events_after(
     )
 
 
-async def device_refs(conn: Connection, ids: list[str] | None = None) -> dict[str, DeviceRef]:
-    """Tenant, site and type of devices (all enabled ones when ids is None)."""
-    rows = await conn.fetch(
-        "SELECT id, tenant_id, site_id, device_type_id FROM devices "
-        "WHERE ($1::text[] IS NULL OR id = ANY($1))",
-        ids,
+async def open_rules(conn: Connection, device_ids: list[str]) -> list[asyncpg.Record]:
+    """(device_id, rule, active) of the open alerts of some devices."""
+    return await conn.fetch(
+        "SELECT device_id, rule, active FROM alerts WHERE closed_at IS NULL "
+        "AND device_id = ANY($1)",
+        device_ids,
     )
-    return {
-        r["id"]: DeviceRef(r["id"], r["tenant_id"], r["site_id"], r["device_type_id"]) for r in rows
-    }
 
 
-async def metric_catalog(conn: Connection) -> tuple[Units, Ranges]:
-    """Per device type and metric: the unit, and the (min, max) range (None where open)."""
-    units: Units = {}
-    ranges: Ranges = {}
-    for r in await conn.fetch(
-        "SELECT device_type_id, metric, unit, min_value, max_value FROM device_type_metrics"
-    ):
-        units.setdefault(r["device_type_id"], {})[r["metric"]] = r["unit"]
-        ranges.setdefault(r["device_type_id"], {})[r["metric"]] = (r["min_value"], r["max_value"])
-    return units, ranges
+async def maintenance_list(conn: Connection, tenant_id: str | None) -> list[asyncpg.Record]:
+    """Maintenance windows of a tenant (all when None), newest first."""
+    return await conn.fetch(
+        "SELECT * FROM maintenance_windows WHERE $1::text IS NULL OR tenant_id = $1 "
+        "ORDER BY starts_at DESC",
+        tenant_id,
+    )
+
+
+async def overlapping_windows(
+    conn: Connection, start: datetime, end: datetime, tenant_ids: list[str] | None
+) -> list[asyncpg.Record]:
+    """Maintenance windows overlapping [start, end) of some tenants (all when None)."""
+    return await conn.fetch(
+        "SELECT tenant_id, site_id, device_id, starts_at, ends_at FROM maintenance_windows "
+        "WHERE starts_at < $2 AND ends_at > $1 AND ($3::text[] IS NULL OR tenant_id = ANY($3))",
+        start,
+        end,
+        tenant_ids,
+    )
+
+
+async def insert_maintenance(conn: Connection, row: dict[str, Any]) -> asyncpg.Record | None:
+    """Store a maintenance window (tenant_id, site_id, device_id, starts_at, ends_at, reason,
+    created_by); returns the stored row."""
+    return await conn.fetchrow(
+        "INSERT INTO maintenance_windows (tenant_id, site_id, device_id, starts_at, ends_at, "
+        "reason, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        *(row[k] for k in MAINTENANCE_COLUMNS),
+    )
+
+
+MAINTENANCE_COLUMNS = (
+    "tenant_id",
+    "site_id",
+    "device_id",
+    "starts_at",
+    "ends_at",
+    "reason",
+    "created_by",
+)
+
+
+async def delete_maintenance(conn: Connection, window_id: int, tenant_id: str | None) -> bool:
+    """Delete a window of the tenant (any tenant's when None); False when there was none."""
+    done = await conn.fetchval(
+        "DELETE FROM maintenance_windows WHERE id = $1 "
+        "AND ($2::text IS NULL OR tenant_id = $2) RETURNING id",
+        window_id,
+        tenant_id,
+    )
+    return done is not None

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from analytics.detectors.regime import Regime
 from analytics.detectors.relation import Relation
 from analytics.detectors.rules import RateRule, RiseRule, SlopeRule, ThresholdRule
-from analytics.regime import Regime
 
 Rule = ThresholdRule | RateRule | SlopeRule | RiseRule
 

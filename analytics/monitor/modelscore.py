@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from analytics.alerts.models import Severity
 from analytics.detectors.multivariate import MultivariateModel, carry_forward
 from analytics.detectors.rules import SEVERITIES, Condition
 from analytics.detectors.tracker import Signal, Tracker
-from analytics.findings import Finding
+from analytics.monitor.findings import Finding
 
 F = NDArray[np.float64]
 KEY = "model:multivariate"
@@ -55,4 +56,15 @@ def _finding(model: MultivariateModel, sig: Signal, scores: F) -> Finding:
         else ""
     )
     ev = {"value": value, "threshold": model.threshold, "score": value, "version": version}
-    return Finding(KEY, "model", None, "warning", sig, value, model.threshold, value, text, ev)
+    return Finding(
+        rule=KEY,
+        detector="model",
+        metric=None,
+        severity=Severity.WARNING,
+        signal=sig,
+        value=value,
+        threshold=model.threshold,
+        score=value,
+        sentence=text,
+        evidence=ev,
+    )

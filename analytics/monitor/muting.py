@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.catalog import Context
-from analytics.findings import Finding
+from analytics.monitor.catalog import Context
+from analytics.monitor.findings import Finding
 
 F = np.ndarray
 # Anomalies opening together on this many metrics of one device are the process (a pump

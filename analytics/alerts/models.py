@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from analytics.detectors.rules import SEVERITIES
 from servitize import errors
 
 ACTIONS = (
@@ -18,6 +18,40 @@ ACTIONS = (
     "closed",
     "commented",
 )
+
+
+class Severity(StrEnum):
+    """How bad an alert is, lowest first (the engine's SEVERITIES, in the same order)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @classmethod
+    def of_rank(cls, rank: int) -> Severity:
+        """0 (info) .. 3 (critical), as trackers count severity."""
+        return list(cls)[rank]
+
+
+class AlertState(StrEnum):
+    """One word for an alert in the list view."""
+
+    ACTIVE_UNACKNOWLEDGED = "active_unacknowledged"
+    ACTIVE_ACKNOWLEDGED = "active_acknowledged"
+    CLEARED_UNACKNOWLEDGED = "cleared_unacknowledged"
+    CLEARED_ACKNOWLEDGED = "cleared_acknowledged"
+    CLOSED = "closed"
+
+
+class StateFilter(StrEnum):
+    """The state filters of the alert list."""
+
+    OPEN = "open"
+    ACTIVE = "active"
+    CLEARED = "cleared"
+    UNACKNOWLEDGED = "unacknowledged"
+    CLOSED = "closed"
 
 
 class AlertError(errors.DomainError):
@@ -42,7 +76,7 @@ class DeviceRef:
     device_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertFilter:
     """List filters; None means any. `before_id` is the pagination cursor."""
 
@@ -57,20 +91,20 @@ class AlertFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if self.state not in (None, "open", "active", "cleared", "unacknowledged", "closed"):
+        if self.state is not None and self.state not in set(StateFilter):
             raise ValueError(f"unknown state filter {self.state!r}")
-        if self.severity is not None and self.severity not in SEVERITIES:
+        if self.severity is not None and self.severity not in set(Severity):
             raise ValueError(f"unknown severity {self.severity!r}")
         if not 1 <= self.limit <= 500:
             raise ValueError("limit must be 1..500")
 
 
-def alert_state(active: bool, acknowledged: bool, closed: bool) -> str:
+def alert_state(active: bool, acknowledged: bool, closed: bool) -> AlertState:
     """One word for the list view: active_unacknowledged, cleared_acknowledged, closed ..."""
     if closed:
-        return "closed"
+        return AlertState.CLOSED
     ack = "acknowledged" if acknowledged else "unacknowledged"
-    return f"{'active' if active else 'cleared'}_{ack}"
+    return AlertState(f"{'active' if active else 'cleared'}_{ack}")
 
 
 def device_time(epoch_s: float) -> datetime:

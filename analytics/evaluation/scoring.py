@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics.detectors.levelshift import ShiftAlarms
 from analytics.detectors.univariate import DetectorConfig, SeriesDetector, flag_names
+from analytics.evaluation.levelshift import ShiftAlarms
 
 
 class CsvError(ValueError):

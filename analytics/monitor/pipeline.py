@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from analytics import catalog, describe, muting
+from analytics.alerts.models import Severity
 from analytics.detectors.multivariate import MultivariateModel
+from analytics.detectors.regime import RegimeState, regime_verdict
 from analytics.detectors.relation import RelationDetector
 from analytics.detectors.rules import SEVERITIES, Condition, RiseRule, SlopeRule, ThresholdRule
 from analytics.detectors.tracker import Tracker
@@ -24,11 +25,11 @@ from analytics.detectors.univariate import (
     SeriesDetector,
     Thresholds,
 )
-from analytics.findings import Finding as Finding
-from analytics.late import late_findings
-from analytics.modelscore import model_findings
-from analytics.muting import COINCIDENT_S
-from analytics.regime import RegimeState, regime_verdict
+from analytics.monitor import catalog, describe, muting
+from analytics.monitor.findings import Finding as Finding
+from analytics.monitor.late import late_findings
+from analytics.monitor.modelscore import model_findings
+from analytics.monitor.muting import COINCIDENT_S
 
 F = np.ndarray
 # Detectors' alerts stay active 5 minutes past their last anomalous reading: long enough to
@@ -318,7 +319,7 @@ class DevicePipeline:
                 rule=key,
                 detector=kind,
                 metric=metric,
-                severity=SEVERITIES[sig.severity],
+                severity=Severity.of_rank(sig.severity),
                 signal=sig,
                 value=ev.get("value"),
                 threshold=ev.get("threshold"),

@@ -1,0 +1,1 @@
+"""The alert domain: lifecycle, notifications, maintenance windows, webhooks and routes."""

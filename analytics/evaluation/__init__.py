@@ -1,0 +1,1 @@
+"""Research tools: NAB scorer, simulator evaluation, CSV scoring (never imported live)."""

@@ -1,0 +1,1 @@
+"""The `servitize detect` runtime: feed, loop, findings, replay and the model store."""
