@@ -30,6 +30,9 @@ Part = Callable[["DemoContext"], Awaitable[None]]
 
 # The banner waits this long at most for the API's admin key (it prints what it has then).
 BANNER_WAIT_S = 60.0
+# After a stop signal, parts get this long to finish cleanly before they are cancelled
+# (ingest acknowledges only committed messages, so a cancelled batch is redelivered).
+STOP_GRACE_S = 1.0
 
 
 @dataclass
@@ -105,10 +108,18 @@ async def _run(args: argparse.Namespace) -> int:
         return 130
     finally:
         sock.close()
-        await pool.close()
+        await _close(pool)
         if broker:
             broker.stop()
     return 0
+
+
+async def _close(pool: db.Pool) -> None:
+    """Close the pool, not waiting more than a second for connections still in use."""
+    try:
+        await asyncio.wait_for(pool.close(), 1.0)
+    except TimeoutError:
+        pool.terminate()
 
 
 async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
@@ -142,13 +153,18 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 async def _run_parts(ctx: DemoContext, duration: float) -> None:
     _stop_on_signals(ctx.stop)
-    tasks = [asyncio.create_task(_guarded(name, part, ctx)) for name, part in _parts()]
+    tasks = {asyncio.create_task(_guarded(name, part, ctx)): name for name, part in _parts()}
     try:
         await _banner_and_wait(ctx, duration)
-        await asyncio.gather(*tasks)
+        await ctx.stop.wait()
+        _, busy = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+        if busy:  # e.g. a billing run in progress: what it did not commit is simply not kept
+            names = ", ".join(tasks[t] for t in busy)
+            log.warning("still busy %.0f s after the stop, cancelled: %s", STOP_GRACE_S, names)
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _banner_and_wait(ctx: DemoContext, duration: float) -> None:

@@ -127,6 +127,7 @@ async def test_api_stops_within_5_s_with_a_stream_open(
     proc = _start(["api", "--host", "127.0.0.1", "--port", str(port)], env)
     out = _collect(proc)
     took = _stop_while_streaming(proc, f"http://127.0.0.1:{port}", token, sig)
+    print(f"api stopped {took:.1f} s after {sig.name}")
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s"
     assert "stopping" in "".join(out)
     assert "Traceback" not in "".join(out) and "ERROR" not in "".join(out), out
@@ -152,6 +153,7 @@ def test_demo_stops_within_5_s_with_a_stream_open(
         proc.kill()
         raise
     took = _stop_while_streaming(proc, f"http://127.0.0.1:{port}", token, sig)
+    print(f"demo stopped {took:.1f} s after {sig.name}")
     assert took < STOP_WITHIN_S, f"stopping took {took:.1f} s: {''.join(out)[-2000:]}"
     assert "stopping" in "".join(out)
     assert "Traceback" not in "".join(out), out
