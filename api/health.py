@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +19,7 @@ from api.deps import PoolDep, get_app_settings
 from ingest import service as ingest
 from servitize import migrate
 from servitize.db import Pool
+from servitize.jobs import timescale_jobs
 from servitize.mqtturl import MqttUrl
 from servitize.settings import Settings
 from servitize.storage import active_path, timescale_version
@@ -36,6 +38,21 @@ class Check(BaseModel):
     detail: str
 
 
+class Job(BaseModel):
+    """One TimescaleDB background job (retention, compression, aggregate refresh)."""
+
+    job_id: int
+    name: str
+    target: str
+    ok: bool
+    last_run: datetime | None
+    last_status: str | None
+    last_success: datetime | None
+    next_start: datetime | None
+    failures: int
+    detail: str
+
+
 class Readiness(BaseModel):
     """Whether the API can serve, and what it runs on."""
 
@@ -47,6 +64,7 @@ class Readiness(BaseModel):
                 "storage_path": "timescaledb",
                 "database": {"ok": True, "detail": "PostgreSQL 15.8, schema 300"},
                 "broker": {"ok": True, "detail": "mqtt://127.0.0.1:1883 reachable"},
+                "jobs": [],
             }
         }
     }
@@ -55,6 +73,7 @@ class Readiness(BaseModel):
     storage_path: str | None
     database: Check
     broker: Check
+    jobs: list[Job] = []
 
 
 @router.get("/health/live")
@@ -76,6 +95,30 @@ async def _database(pool: Pool) -> tuple[Check, str | None]:
     if have < want:
         return Check(ok=False, detail=f"{detail}; code needs {want}: run servitize migrate"), path
     return Check(ok=True, detail=detail), path
+
+
+async def _jobs(pool: Pool) -> list[Job]:
+    """TimescaleDB's policy jobs; empty on plain PostgreSQL or if they cannot be read."""
+    try:
+        async with asyncio.timeout(_CHECK_TIMEOUT_S), pool.acquire() as conn:
+            found = await timescale_jobs(conn)
+    except Exception:  # the database check reports why the database is unreachable
+        return []
+    return [
+        Job(
+            job_id=j.job_id,
+            name=j.name,
+            target=j.target,
+            ok=j.ok,
+            last_run=j.last_run,
+            last_status=j.last_status,
+            last_success=j.last_success,
+            next_start=j.next_start,
+            failures=j.failures,
+            detail=j.describe(),
+        )
+        for j in found
+    ]
 
 
 async def _broker(settings: Settings) -> Check:
@@ -103,17 +146,22 @@ async def ready(
     pool: PoolDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
 ) -> Any:
-    """Ready when the database answers and is migrated; a missing broker only degrades."""
-    (database, path), broker = await asyncio.gather(_database(pool), _broker(settings))
-    status = "ok" if database.ok and broker.ok else "degraded" if database.ok else "unavailable"
+    """Ready when the database answers and is migrated; a missing broker or a failing
+    TimescaleDB job only degrades."""
+    (database, path), broker, jobs = await asyncio.gather(
+        _database(pool), _broker(settings), _jobs(pool)
+    )
+    healthy = database.ok and broker.ok and all(j.ok for j in jobs)
+    status = "ok" if healthy else "degraded" if database.ok else "unavailable"
     body = Readiness(
         status=status,
         version=servitize.__version__,
         storage_path=path,
         database=database,
         broker=broker,
+        jobs=jobs,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if database.ok else 503)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if database.ok else 503)
 
 
 class _Snapshot(Collector):

@@ -23,12 +23,12 @@ import httpx
 
 from api import service as keys
 from bench.common import machine, median, progress, scratch_database, server_url, table
-from ingest.rollup import refresh_rollups
+from ingest.rollup import upkeep_once
 from registry import service as registry
 from registry.models import Device, Site, Tenant
 from servitize import db
 from servitize.infra import free_port, wait_for_port
-from servitize.storage import StoragePath, active_path
+from servitize.storage import active_path
 
 TENANTS, DEVICES_PER_TENANT = 10, 20
 METRICS = ("motor_temp_c", "battery_pct", "cpu_temp_c", "speed_mps")
@@ -103,17 +103,8 @@ async def _telemetry(pool: db.Pool, url: str) -> None:
         )
         await conn.execute("ANALYZE telemetry")
         path = await active_path(conn)
-    progress(f"building rollups ({path.value})")
-    if path is StoragePath.TIMESCALE:
-        plain = await db.connect(url)  # CALL refresh_... may not run inside a transaction
-        try:
-            for view in ("telemetry_1m", "telemetry_1h"):
-                await plain.execute(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")
-        finally:
-            await plain.close()
-    else:
-        async with db.transaction(pool) as tx:
-            await refresh_rollups(tx)
+    progress(f"building rollups ({path.value}) with the ingest upkeep pass, as deployed")
+    await upkeep_once(pool, retention_days=365)
 
 
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -1,23 +1,25 @@
 """Telemetry read side: raw readings and 1 min / 1 h / 1 d buckets of one device.
 
-Buckets come from the rollups (continuous aggregates on TimescaleDB, with real-time
-aggregation). On plain PostgreSQL the rollup job folds in batches a little after they commit,
-so from the oldest not-yet-folded batch on, the rollup's buckets are computed from raw
-rows instead, and both parts are merged per output bucket.
+Buckets come from the rollups (continuous aggregates on TimescaleDB, tables on plain
+PostgreSQL). The upkeep job folds batches in a little after they commit (ingest/rollup.py),
+so on both paths, from the device's oldest not-yet-rolled-up batch on, buckets are computed
+from raw rows instead, and both parts are merged per output bucket: a live, late or
+backfilled reading is in the buckets from the moment its batch commits.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from ingest.spans import WIDTHS, align
 from servitize.db import Pool
-from servitize.storage import StoragePath, active_path, bucket_sql
+from servitize.storage import active_path, bucket_sql
 
-WIDTHS = {"1m": timedelta(minutes=1), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+__all__ = ["WIDTHS", "align", "buckets", "raw"]
+
 # Which rollup each width reads: 1 d is re-bucketed from the hourly rollup.
 _SOURCE = {"1m": "telemetry_1m", "1h": "telemetry_1h", "1d": "telemetry_1h"}
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _INTERVAL = {"1m": "INTERVAL '1 minute'", "1h": "INTERVAL '1 hour'", "1d": "INTERVAL '1 day'"}
 
 _RAW = """SELECT metric, ts, value, seq, flags FROM telemetry
@@ -26,8 +28,7 @@ WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND ($4::text[] IS NULL OR metric 
 ORDER BY metric, ts LIMIT $7"""
 
 _PENDING = """SELECT min(b.min_ts) FROM ingest_batches b
-WHERE b.id > (SELECT value::bigint FROM servitize_meta WHERE key = 'rollup_batch_id')
-  AND $1 = ANY(b.device_ids)"""
+WHERE NOT b.rolled_up AND $1 = ANY(b.device_ids)"""
 
 _BUCKETS = """WITH parts AS (
   SELECT metric, {rolled_bucket} AS bucket, min(min_value) AS lo, max(max_value) AS hi,
@@ -54,13 +55,6 @@ GROUP BY metric, bucket
 ORDER BY metric, bucket LIMIT $7"""
 
 
-def align(moment: datetime, width: str, *, up: bool = False) -> datetime:
-    """The bucket boundary at or before (or, with up, at or after) a moment."""
-    step = WIDTHS[width]
-    n, rest = divmod(moment - _EPOCH, step)
-    return _EPOCH + (n + (1 if up and rest else 0)) * step
-
-
 async def raw(
     pool: Pool,
     device_id: str,
@@ -76,10 +70,8 @@ async def raw(
     return [dict(r) for r in rows]
 
 
-async def _cut(conn: Any, path: StoragePath, device_id: str, width: str) -> datetime:
+async def _cut(conn: Any, device_id: str, width: str) -> datetime:
     """Where the rollup this width reads stops being complete for the device."""
-    if path is StoragePath.TIMESCALE:
-        return datetime.max.replace(tzinfo=UTC)
     pending: datetime | None = await conn.fetchval(_PENDING, device_id)
     source_width = "1h" if width == "1d" else width
     return align(pending, source_width) if pending else datetime.max.replace(tzinfo=UTC)
@@ -99,7 +91,7 @@ async def buckets(
     cursor = after or (None, None)
     async with pool.acquire() as conn:
         path = await active_path(conn)
-        cut = await _cut(conn, path, device_id, width)
+        cut = await _cut(conn, device_id, width)
         sql = _BUCKETS.format(
             source=_SOURCE[width],
             rolled_bucket=bucket_sql(path, _INTERVAL[width], "bucket"),

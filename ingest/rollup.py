@@ -1,19 +1,30 @@
-"""Plain-PostgreSQL upkeep that TimescaleDB does by policy: 1 min / 1 h rollups and retention."""
+"""Upkeep of the 1 min / 1 h rollups on both storage paths, and plain-path retention.
+
+Every committed ingest batch records the time range it touched (`ingest_batches`) with
+`rolled_up = false`. One upkeep pass takes the pending batches, re-aggregates exactly those
+ranges from raw rows (plain PostgreSQL: upserts into the rollup tables; TimescaleDB:
+`refresh_continuous_aggregate` over the same ranges, see ingest/aggregates.py) and only then
+marks the batches rolled up. The API reads raw rows from a device's oldest pending batch on,
+so a reading is in the API's buckets from its commit, whether it is live, late or backfilled.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 
+from ingest import aggregates
+from ingest.pending import PASS_BATCHES, Pending, mark_rolled_up, pending_batches
+from ingest.spans import Window, bucket_windows
 from servitize.db import Connection, Pool, transaction
 from servitize.storage import StoragePath, active_path
 
 log = logging.getLogger(__name__)
 
-# Batches younger than this may still have uncommitted lower ids (bigserial ids are taken
-# at insert, not at commit); waiting a little keeps the checkpoint from skipping them.
-SETTLE_S = 5.0
 _LOCK_KEY = 0x5E7_0011  # one rollup worker at a time across ingest processes
 
 _ROLLUP = """
@@ -24,9 +35,7 @@ SELECT t.device_id, t.metric, date_bin(INTERVAL '{width}', t.ts, TIMESTAMPTZ '20
        (array_agg(value ORDER BY ts DESC))[1]
 FROM telemetry t
 JOIN unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(d, lo, hi)
-  ON t.device_id = s.d
- AND t.ts >= date_bin(INTERVAL '{width}', s.lo, TIMESTAMPTZ '2000-01-01Z')
- AND t.ts < date_bin(INTERVAL '{width}', s.hi, TIMESTAMPTZ '2000-01-01Z') + INTERVAL '{width}'
+  ON t.device_id = s.d AND t.ts >= s.lo AND t.ts < s.hi
 WHERE t.flags = 0
 GROUP BY 1, 2, 3
 ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
@@ -36,30 +45,29 @@ ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
 """
 
 
-async def refresh_rollups(conn: Connection, settle_s: float = SETTLE_S) -> int:
-    """Fold batches committed since the last run into the rollup tables; returns batches done."""
-    checkpoint = int(
-        await conn.fetchval("SELECT value FROM servitize_meta WHERE key = 'rollup_batch_id'")
-    )
-    rows = await conn.fetch(
-        """SELECT d, min(b.min_ts) AS lo, max(b.max_ts) AS hi, max(b.id) AS last_id
-            FROM ingest_batches b, unnest(b.device_ids) AS d
-            WHERE b.id > $1 AND b.committed_at < now() - make_interval(secs => $2)
-              AND b.min_ts IS NOT NULL
-            GROUP BY d""",
-        checkpoint,
-        settle_s,
-    )
-    if not rows:
+def device_windows(batches: Sequence[Pending], width: str) -> list[tuple[str, datetime, datetime]]:
+    """Per device, the merged whole-bucket windows its pending batches touched."""
+    spans: dict[str, list[Window]] = defaultdict(list)
+    for batch in batches:
+        for device_id in batch.device_ids:
+            spans[device_id].append(batch.span)
+    return [(d, lo, hi) for d in sorted(spans) for lo, hi in bucket_windows(spans[d], width)]
+
+
+async def refresh_rollups(conn: Connection) -> int:
+    """Plain path: fold pending batches into the rollup tables; returns batches done."""
+    batches = await pending_batches(conn)
+    if not batches:
         return 0
-    spans = ([r["d"] for r in rows], [r["lo"] for r in rows], [r["hi"] for r in rows])
-    for table, width in (("telemetry_1m", "1 minute"), ("telemetry_1h", "1 hour")):
-        await conn.execute(_ROLLUP.format(table=table, width=width), *spans)
-    last: int = max(r["last_id"] for r in rows)
-    await conn.execute(
-        "UPDATE servitize_meta SET value = $1 WHERE key = 'rollup_batch_id'", str(last)
-    )
-    return last - checkpoint
+    for table, width, sql_width in (
+        ("telemetry_1m", "1m", "1 minute"),
+        ("telemetry_1h", "1h", "1 hour"),
+    ):
+        windows = device_windows(batches, width)
+        columns = [list(c) for c in zip(*windows, strict=True)]
+        await conn.execute(_ROLLUP.format(table=table, width=sql_width), *columns)
+    await mark_rolled_up(conn, batches)
+    return len(batches)
 
 
 async def apply_retention(conn: Connection, days: int) -> int:
@@ -77,25 +85,29 @@ async def apply_retention(conn: Connection, days: int) -> int:
 async def run_upkeep(
     pool: Pool, stop: asyncio.Event, interval_s: float, retention_days: int
 ) -> None:
-    """On plain PostgreSQL, keep rollups fresh and enforce retention until stopped."""
-    async with pool.acquire() as conn:
-        if await active_path(conn) is StoragePath.TIMESCALE:
-            return  # continuous aggregates and policies do this inside the database
+    """Keep the rollups (and, on plain PostgreSQL, retention) up to date until stopped."""
     while not stop.is_set():
         try:
-            await upkeep_once(pool, retention_days)
+            # A full pass means a backlog: keep going without waiting.
+            while await upkeep_once(pool, retention_days) >= PASS_BATCHES and not stop.is_set():
+                pass
         except Exception as exc:
             log.warning("rollup/retention run failed: %s", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval_s)
 
 
-async def upkeep_once(pool: Pool, retention_days: int, settle_s: float = SETTLE_S) -> None:
-    """One rollup + retention pass, skipped if another process holds the lock."""
+async def upkeep_once(pool: Pool, retention_days: int) -> int:
+    """One pass on the active path, skipped if another process holds the lock; batches done."""
+    async with pool.acquire() as conn:
+        path = await active_path(conn)
+    if path is StoragePath.TIMESCALE:
+        return await aggregates.refresh_pass(pool, _LOCK_KEY)
     async with transaction(pool) as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _LOCK_KEY):
-            return
-        done = await refresh_rollups(conn, settle_s)
+            return 0
+        done = await refresh_rollups(conn)
         gone = await apply_retention(conn, retention_days)
     if done or gone:
         log.info("upkeep: %d batches rolled up, %d expired rows deleted", done, gone)
+    return done

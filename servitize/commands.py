@@ -9,6 +9,7 @@ import socket
 import aiomqtt
 
 from servitize import db, migrate
+from servitize.jobs import timescale_jobs
 from servitize.mqtturl import MqttUrl
 from servitize.settings import get_settings
 from servitize.storage import active_path, timescale_version
@@ -61,6 +62,7 @@ async def _database_rows(url: str) -> list[tuple[str, bool, str]]:
             ts = await timescale_version(conn)
             detail = f"{path.value}" + (f" (timescaledb {ts})" if ts else "")
             rows.append(("storage path", True, detail))
+            rows += [(f"job {j.job_id}", j.ok, j.describe()) for j in await timescale_jobs(conn)]
     finally:
         await conn.close()
     return rows

@@ -134,7 +134,9 @@ async def apply_policies(conn: Connection, path: StoragePath, settings: Settings
         return
     compress = f"{settings.telemetry_compress_after_days} days"
     retain = f"{settings.telemetry_retention_days} days"
-    for table in ("telemetry", "device_events"):
+    # The aggregates keep their buckets as long as the raw rows are kept (as on the plain
+    # path, where the upkeep job deletes expired rollup rows with the raw ones).
+    for table in ("telemetry", "device_events", "telemetry_1m", "telemetry_1h"):
         await conn.execute(
             f"SELECT remove_retention_policy('{table}', if_exists => true);"
             f"SELECT add_retention_policy('{table}', INTERVAL '{retain}');"
