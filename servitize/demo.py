@@ -86,9 +86,9 @@ async def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.api_port:
         settings = settings.model_copy(update={"api_port": args.api_port})
-    # Bound first: a busy port is one line before anything else has started.
-    sock = bind(settings.api_host, settings.api_port)
     url = await _database(settings)
+    # Bound before the pool, broker and parts start: a busy port is one line.
+    sock = bind(settings.api_host, settings.api_port)
     pool = await db.create_pool(url, max_size=12)
     mqtt_url, broker = _broker(settings)
     settings = settings.model_copy(update={"database_url": url, "mqtt_url": mqtt_url})
