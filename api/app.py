@@ -17,6 +17,7 @@ from api import health, openapi, problems
 from api import routes as keys
 from api.middleware import BodyLimit, CountRequests, FinishStreams
 from billing import routes as billing
+from fleet import routes as fleet
 from ingest import routes as telemetry
 from registry import routes as registry
 from servitize import db, migrate
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     telemetry.router,
     alerts.router,
     billing.router,
+    fleet.router,
     health.router,
 )
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ("bench.ingest", "bench.simulate", "bench.detect", "bench.billing", "bench.api")
+BENCHES = (
+    "bench.ingest",
+    "bench.ingest_restart",
+    "bench.simulate",
+    "bench.detect",
+    "bench.billing",
+    "bench.api",
+    "bench.fleet",
+)
 
 
 def main() -> int:

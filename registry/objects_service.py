@@ -14,7 +14,7 @@ import asyncpg
 
 from registry import credentials, repository
 from registry import objects_repository as objects
-from registry.models import DeviceType
+from registry.models import DeviceType, ReservedNameError, check_not_reserved
 from servitize.db import Connection, Pool, transaction
 from servitize.errors import Conflict, Invalid
 
@@ -84,6 +84,10 @@ async def create_site(pool: Pool, values: dict[str, Any]) -> None:
 
 async def create_device(pool: Pool, values: dict[str, Any]) -> str:
     """Register a new device; returns its MQTT password (shown once)."""
+    try:
+        check_not_reserved(values["id"])
+    except ReservedNameError as exc:
+        raise Conflict(str(exc)) from None  # 409: the name belongs to a service account
     await check_site(pool, values.get("site_id"), values["tenant_id"])
     password = credentials.new_password()
     values = values | {"credential_hash": credentials.hash_password(password)}

@@ -12,6 +12,7 @@ from analytics import cli as analytics_cli
 from analytics.evaluation import cli as evaluation_cli
 from api import cli as api_cli
 from billing import cli as billing_cli
+from fleet import cli as fleet_cli
 from ingest import cli as ingest_cli
 from registry import cli as registry_cli
 from servitize import commands, demo
@@ -59,6 +60,7 @@ COMMANDS: tuple[tuple[str, str, Configure], ...] = (
     ("billing", "plans, subscriptions, invoices and finance reports", billing_cli.billing_command),
     ("api", "serve the operator and finance HTTP API", api_cli.api_command),
     ("keys", "manage API keys", api_cli.keys_command),
+    ("fleet", "device commands, twins, firmware packages, campaigns", fleet_cli.fleet_command),
     ("demo", "run the whole system with embedded services", demo.demo_command),
 )
 

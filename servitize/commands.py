@@ -8,6 +8,7 @@ import socket
 
 import aiomqtt
 
+from ingest.session import doctor_check
 from servitize import db, migrate
 from servitize.jobs import timescale_jobs
 from servitize.mqtturl import MqttUrl
@@ -47,7 +48,9 @@ async def doctor_report() -> list[tuple[str, bool, str]]:
         rows = await _database_rows(db.database_url(settings))
     except db.ConfigError as exc:
         rows = [("database", False, str(exc))]
-    return [*rows, await _broker_row(settings.mqtt_url)]
+    rows.append(await _broker_row(settings.mqtt_url))
+    rows.append(doctor_check(settings.ingest_group, settings.ingest_allow_mosquitto_share))
+    return rows
 
 
 async def _database_rows(url: str) -> list[tuple[str, bool, str]]:

@@ -111,7 +111,8 @@ def test_roles_are_an_enum_and_principals_carry_it() -> None:
 def test_every_domain_router_is_mounted_by_name() -> None:
     app = create_app(settings=Settings(mqtt_url=None))
     paths = set(app.openapi()["paths"])
-    for path in ("/api/v1/keys", "/api/v1/tenants", "/api/v1/alerts", "/api/v1/billing/plans"):
+    for path in ("/api/v1/keys", "/api/v1/tenants", "/api/v1/alerts", "/api/v1/billing/plans",
+                 "/api/v1/fleet/commands"):  # fmt: skip
         assert path in paths
     assert "/api/v1/devices/{device_id}/telemetry" in paths
     assert len(ROUTERS) == len(set(map(id, ROUTERS)))
@@ -121,7 +122,7 @@ def test_every_subcommand_is_listed_once_in_the_cli() -> None:
     names = [name for name, _, _ in cli.COMMANDS]
     assert len(names) == len(set(names))
     expected = {"migrate", "doctor", "registry", "ingest", "simulate", "detect", "score"}
-    expected |= {"train", "evaluate", "bill", "billing", "api", "keys", "demo"}
+    expected |= {"train", "evaluate", "bill", "billing", "api", "keys", "fleet", "demo"}
     assert set(names) == expected
     parser = cli.build_parser()
     assert parser.parse_args(["keys", "list"]).handler is not None
