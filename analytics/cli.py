@@ -8,21 +8,22 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add the analytics subcommands."""
-    p = sub.add_parser("detect", help="judge the ingest feed and raise alerts (or replay history)")
+def detect_command(p: argparse.ArgumentParser) -> None:
+    """`servitize detect`: its arguments and handler."""
     p.add_argument("--partition", default="0/1", help="this process's share i/N of the devices")
     p.add_argument("--replay", action="store_true", help="replay stored history instead")
     p.add_argument("--from", dest="start", type=_when, help="replay start (ISO 8601)")
     p.add_argument("--to", dest="end", type=_when, help="replay end, exclusive (ISO 8601)")
     p.add_argument("--dry-run", action="store_true", help="replay without writing alerts")
     p.set_defaults(handler=_detect)
-    p = sub.add_parser("score", help="score a timestamped CSV: per-row anomaly scores and flags")
+
+
+def score_command(p: argparse.ArgumentParser) -> None:
+    """`servitize score`: its arguments and handler."""
     p.add_argument("file", type=Path)
     p.add_argument("--sep", default=",")
     p.add_argument("--time-col", default="timestamp")
@@ -30,9 +31,6 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="output CSV (default: FILE.scores.csv)")
     p.add_argument("--warmup", type=int, default=240, help="readings that only teach the detector")
     p.set_defaults(handler=_score)
-    from analytics.evaluation import cli as cli_extra
-
-    cli_extra.register(sub)
 
 
 def _when(text: str) -> datetime:

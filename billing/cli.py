@@ -19,15 +19,17 @@ from billing.schemas import PlanIn, SubscriptionIn
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add `bill` and the `billing` command group."""
-    p = sub.add_parser("bill", help="create or regenerate draft invoices for a month")
+def bill_command(p: argparse.ArgumentParser) -> None:
+    """`servitize bill`: its arguments and handler."""
     p.add_argument("--period", required=True, type=_period, help="YYYY-MM, e.g. 2026-11")
     p.add_argument("--tenant", action="append", dest="tenants", help="only this tenant")
     p.add_argument("--finalize", action="store_true", help="issue the drafts afterwards")
     p.add_argument("--force", metavar="REASON", help="finalize a period that has not ended")
     p.set_defaults(handler=_bill)
-    g = sub.add_parser("billing", help="plans, subscriptions, invoices and finance reports")
+
+
+def billing_command(g: argparse.ArgumentParser) -> None:
+    """`servitize billing`: its arguments and handler."""
     b = g.add_subparsers(dest="billing_command", required=True)
     _add(b, "plan", _plan, "create or replace a plan from a JSON file").add_argument(
         "file", type=Path

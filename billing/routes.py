@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api import problems as p
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
-from api.security import Principal, require_provider, require_role
+from api.security import Principal, Role, require_provider, require_role
 from billing import (
     invoice_service,
     lifecycle,
@@ -21,7 +21,6 @@ from billing import (
     usage_records,
     wallet,
 )
-from billing.errors import BillingError, InvoiceStateError, NotFound
 from billing.invoice_schemas import (
     CreditNoteIn,
     CreditNoteOut,
@@ -52,28 +51,14 @@ from servitize.db import Pool
 
 router = APIRouter(prefix="/billing", tags=["billing"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Reader = Annotated[Principal, Depends(require_role("finance", "viewer"))]
-Finance = Annotated[Principal, Depends(require_role("finance"))]
+Reader = Annotated[Principal, Depends(require_role(Role.FINANCE, Role.VIEWER))]
+Finance = Annotated[Principal, Depends(require_role(Role.FINANCE))]
 # Years 1970-9999 (Period's own bounds), ASCII digits, so a bad month is a 422 here.
 PERIOD = PERIOD_PATTERN
 PeriodQ = Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")]
 # bigserial ids: anything past 2**63 - 1 cannot exist, and would overflow the query.
 InvoiceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SubId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-T = TypeVar("T")
-
-
-async def _call(action: Awaitable[T]) -> T:
-    """Run a service call, turning billing errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except InvoiceStateError as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except (BillingError, ValueError, ArithmeticError) as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 def _provider(who: Principal) -> Principal:
@@ -82,7 +67,7 @@ def _provider(who: Principal) -> Principal:
 
 
 async def _visible_invoice(pool: Pool, who: Principal, invoice_id: int) -> dict[str, Any]:
-    return await _call(invoice_service.get_invoice(pool, invoice_id, who.tenant_id))
+    return await invoice_service.get_invoice(pool, invoice_id, who.tenant_id)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -105,7 +90,7 @@ async def put_plan(plan_id: str, body: PlanIn, pool: PoolDep, who: Finance) -> A
     _provider(who)
     if body.id != plan_id:
         raise Problem(422, "Unprocessable Content", "the body's id must match the path")
-    return await _call(service.save_plan(pool, body))
+    return await service.save_plan(pool, body)
 
 
 @router.get("/subscriptions", responses=p.READ)
@@ -118,35 +103,35 @@ async def list_subscriptions(pool: PoolDep, who: Reader) -> Any:
 async def create_subscription(body: SubscriptionIn, pool: PoolDep, who: Finance) -> Any:
     """Subscribe a tenant's devices to a plan (provider only)."""
     _provider(who)
-    return {"id": await _call(service.subscribe(pool, body))}
+    return {"id": await service.subscribe(pool, body)}
 
 
 @router.post("/subscriptions/{sub_id}/devices", status_code=204, responses=p.WRITE)
 async def join_device(sub_id: SubId, body: CoverageChange, pool: PoolDep, who: Finance) -> None:
     """Cover one more device from a date."""
     _provider(who)
-    await _call(service.add_device(pool, sub_id, body.device_id, body.on))
+    await service.add_device(pool, sub_id, body.device_id, body.on)
 
 
 @router.post("/subscriptions/{sub_id}/leave", status_code=204, responses=p.WRITE)
 async def leave_device(sub_id: SubId, body: CoverageChange, pool: PoolDep, who: Finance) -> None:
     """Stop covering a device from a date."""
     _provider(who)
-    await _call(service.remove_device(pool, sub_id, body.device_id, body.on))
+    await service.remove_device(pool, sub_id, body.device_id, body.on)
 
 
 @router.post("/subscriptions/{sub_id}/plan", status_code=201, responses=p.WRITE)
 async def change_plan(sub_id: SubId, body: PlanChange, pool: PoolDep, who: Finance) -> Any:
     """Upgrade or downgrade from a date; returns the new subscription's id."""
     _provider(who)
-    return {"id": await _call(service.change_plan(pool, sub_id, body.plan_id, body.on))}
+    return {"id": await service.change_plan(pool, sub_id, body.plan_id, body.on)}
 
 
 @router.post("/subscriptions/{sub_id}/cancel", status_code=204, responses=p.WRITE)
 async def cancel(sub_id: SubId, body: Cancel, pool: PoolDep, who: Finance) -> None:
     """End a subscription on a date (exclusive)."""
     _provider(who)
-    await _call(service.cancel(pool, sub_id, body.on))
+    await service.cancel(pool, sub_id, body.on)
 
 
 @router.put("/coupons/{code}", response_model=CouponIn, responses=p.WRITE)
@@ -155,7 +140,7 @@ async def put_coupon(code: str, body: CouponIn, pool: PoolDep, who: Finance) -> 
     _provider(who)
     if body.code != code:
         raise Problem(422, "Unprocessable Content", "the body's code must match the path")
-    return await _call(service.save_coupon(pool, body))
+    return await service.save_coupon(pool, body)
 
 
 @router.get("/coupons", responses=p.READ)
@@ -168,7 +153,7 @@ async def list_coupons(pool: PoolDep, who: Finance) -> Any:
 async def redeem(code: str, body: RedemptionIn, pool: PoolDep, who: Finance) -> None:
     """A tenant redeems a coupon from a month on (once per tenant)."""
     _provider(who)
-    await _call(service.redeem(pool, code, body))
+    await service.redeem(pool, code, body)
 
 
 # --- runs and invoices -------------------------------------------------------------------
@@ -178,7 +163,7 @@ async def redeem(code: str, body: RedemptionIn, pool: PoolDep, who: Finance) -> 
 async def run(body: RunRequest, pool: PoolDep, who: Finance) -> Any:
     """Create or regenerate a period's drafts (idempotent; issued invoices stay)."""
     _provider(who)
-    return await _call(invoice_service.run_period(pool, _period(body.period), body.tenant_ids))
+    return await invoice_service.run_period(pool, _period(body.period), body.tenant_ids)
 
 
 def _period(text: str) -> Period:
@@ -217,21 +202,21 @@ async def finalize(
     force = body.reason if body is not None and body.force else None
     if body is not None and body.force and not body.reason.strip():
         raise Problem(422, "Unprocessable Content", "reason: forcing needs a reason")
-    return presenters.invoice(await _call(lifecycle.finalize(pool, invoice_id, force)))
+    return presenters.invoice(await lifecycle.finalize(pool, invoice_id, force))
 
 
 @router.post("/invoices/{invoice_id}/void", status_code=204, responses=p.WRITE)
 async def void(invoice_id: InvoiceId, body: VoidIn, pool: PoolDep, who: Finance) -> None:
     """Void a finalized invoice."""
     _provider(who)
-    await _call(lifecycle.void(pool, invoice_id, body.reason))
+    await lifecycle.void(pool, invoice_id, body.reason)
 
 
 @router.post("/invoices/{invoice_id}/paid", status_code=204, responses=p.WRITE)
 async def paid(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> None:
     """Record payment."""
     _provider(who)
-    await _call(lifecycle.mark_paid(pool, invoice_id))
+    await lifecycle.mark_paid(pool, invoice_id)
 
 
 @router.post(
@@ -243,13 +228,13 @@ async def paid(invoice_id: InvoiceId, pool: PoolDep, who: Finance) -> None:
 async def pay(invoice_id: InvoiceId, body: PaymentIn, pool: PoolDep, who: Finance) -> Any:
     """Record a (partial) payment; the one that settles what is due marks the invoice paid."""
     _provider(who)
-    return presenters.payment(await _call(payments.record_payment(pool, invoice_id, body)))
+    return presenters.payment(await payments.record_payment(pool, invoice_id, body))
 
 
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentOut], responses=p.READ)
 async def list_payments(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
     """Payments recorded against an invoice."""
-    found = await _call(payments.list_payments(pool, invoice_id, who.tenant_id))
+    found = await payments.list_payments(pool, invoice_id, who.tenant_id)
     return [presenters.payment(r) for r in found]
 
 
@@ -265,14 +250,14 @@ async def overdue(pool: PoolDep, who: Finance) -> Any:
 async def usage(body: UsageBatchIn, pool: PoolDep, who: Finance) -> Any:
     """Report usage from outside the device stream; a retried event id is stored once."""
     _provider(who)
-    return await _call(usage_records.report(pool, body))
+    return await usage_records.report(pool, body)
 
 
 @router.post("/wallets/{tenant_id}/top-ups", status_code=201, responses=p.WRITE)
 async def top_up(tenant_id: str, body: TopUpIn, pool: PoolDep, who: Finance) -> Any:
     """Prepaid credit for a tenant; issued invoices are paid from it."""
     _provider(who)
-    row = await _call(wallet.top_up(pool, tenant_id, body))
+    row = await wallet.top_up(pool, tenant_id, body)
     return {**row, "amount": to_major(row["amount"], row["currency"].strip())}
 
 
@@ -281,7 +266,7 @@ async def wallet_balance(tenant_id: str, pool: PoolDep, who: Reader) -> Any:
     """What a tenant can still spend from its prepaid credit."""
     if who.tenant_id is not None and who.tenant_id != tenant_id:
         raise Problem(404, "Not Found", f"tenant {tenant_id} not found")
-    return await _call(wallet.balance(pool, tenant_id))
+    return await wallet.balance(pool, tenant_id)
 
 
 @router.get("/events", responses=p.READ)
@@ -306,7 +291,7 @@ async def credit_note(
 ) -> Any:
     """Correct an issued invoice with a credit note that references it."""
     _provider(who)
-    return presenters.credit_note(await _call(lifecycle.credit_note(pool, invoice_id, body)))
+    return presenters.credit_note(await lifecycle.credit_note(pool, invoice_id, body))
 
 
 @router.get(
@@ -314,7 +299,7 @@ async def credit_note(
 )
 async def credit_notes(invoice_id: InvoiceId, pool: PoolDep, who: Reader) -> Any:
     """Credit notes issued against an invoice."""
-    notes = await _call(lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id))
+    notes = await lifecycle.list_credit_notes(pool, invoice_id, who.tenant_id)
     return [presenters.credit_note(n) for n in notes]
 
 
@@ -354,7 +339,7 @@ async def credit_note_pdf(
 
 async def _pdf(document: Awaitable[tuple[str, bytes]]) -> Response:
     """A PDF download named by the document."""
-    name, body = await _call(document)
+    name, body = await document
     return Response(body, media_type="application/pdf", headers=_attachment(name))
 
 
@@ -381,6 +366,6 @@ async def revenue(
     drafts: bool = False,
 ) -> Any:
     """Recurring revenue per month, plan and tenant, with MRR movement."""
-    return await _call(
-        report_service.revenue_report(pool, _period(first), _period(last), who.tenant_id, drafts)
+    return await report_service.revenue_report(
+        pool, _period(first), _period(last), who.tenant_id, drafts
     )

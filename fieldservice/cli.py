@@ -19,9 +19,8 @@ from servitize import startup
 CLI_ACTOR = Actor(name="cli", role="admin", tenant_id=None)
 
 
-def register(sub: Any) -> None:
-    """Add the `service` command group."""
-    g = sub.add_parser("service", help="field service: work orders, technicians, parts")
+def service_command(g: argparse.ArgumentParser) -> None:
+    """`servitize service`: its subcommands, their arguments and handlers."""
     s = g.add_subparsers(dest="service_command", required=True)
     q = _add(s, "list", _list, "list work orders")
     q.add_argument("--tenant")
@@ -175,4 +174,4 @@ async def _year(pool: Any, a: argparse.Namespace) -> Any:
     return await catalog.set_calendar_year(pool, a.calendar, a.year, a.holiday, a.workday)
 
 
-__all__ = ["register"]
+__all__ = ["service_command"]

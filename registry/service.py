@@ -38,7 +38,7 @@ async def save_tenant(pool: Pool, tenant: Tenant, sites: Iterable[Site] = ()) ->
 async def save_site(pool: Pool, site: Site) -> bool:
     """Create or update a site; False when its tenant does not exist."""
     async with transaction(pool) as conn:
-        if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", site.tenant_id):
+        if not await repository.tenant_exists(conn, site.tenant_id):
             return False
         await repository.upsert_site(conn, site)
     return True

@@ -6,9 +6,8 @@ another process opened the key first; the row is then locked and updated instead
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -17,12 +16,14 @@ from analytics.alerts import repository as repo
 from analytics.alerts.models import DeviceRef, alert_state, device_time
 from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
+from fieldservice import dispatch
 from servitize.db import Connection
 
 log = logging.getLogger(__name__)
-# Modules told when an alert opens (`on_alert_opened(conn, alert)`), inside the alert's
-# transaction but in a savepoint: a failing hook is logged and never loses the alert.
-OPEN_HOOKS = ("fieldservice.dispatch",)
+# Told when an alert opens, inside the alert's transaction but in a savepoint: a failing
+# hook is logged and never loses the alert. Field service turns alerts into work orders.
+OpenHook = Callable[[Connection, dict[str, Any]], Awaitable[object]]
+OPEN_HOOKS: tuple[OpenHook, ...] = (dispatch.on_alert_opened,)
 
 
 async def apply_finding(conn: Connection, dev: DeviceRef, f: Finding, actor: str) -> list[str]:
@@ -81,14 +82,12 @@ async def _open(
 
 
 async def _on_open(conn: Connection, alert: dict[str, Any]) -> None:
-    for name in OPEN_HOOKS:
-        if importlib.util.find_spec(name) is None:
-            continue
+    for hook in OPEN_HOOKS:
         try:
             async with conn.transaction():
-                await importlib.import_module(name).on_alert_opened(conn, alert)
+                await hook(conn, alert)
         except Exception:
-            log.exception("alert-open hook %s failed for alert %s", name, alert["id"])
+            log.exception("alert-open hook %s failed for alert %s", hook.__qualname__, alert["id"])
 
 
 async def _update(

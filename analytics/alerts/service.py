@@ -18,6 +18,7 @@ from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
+from servitize.errors import Invalid
 from servitize.settings import get_settings
 
 __all__ = ["apply_findings", "public_alert"]
@@ -95,7 +96,7 @@ async def comment(
     """Add a comment to an alert (open or closed)."""
     body = body.strip()
     if not 1 <= len(body) <= 4000:
-        raise ValueError("a comment needs 1-4000 characters")
+        raise Invalid("a comment needs 1-4000 characters")
     async with transaction(pool) as conn:
         row = await repo.get_alert(conn, alert_id, tenant_id)
         if row is None:
@@ -149,7 +150,7 @@ async def add_maintenance(
 ) -> dict[str, Any]:
     """Create a maintenance window for a tenant, one of its sites or one of its devices."""
     if ends_at <= starts_at:
-        raise ValueError("a maintenance window must end after it starts")
+        raise Invalid("a maintenance window must end after it starts")
     async with transaction(pool) as conn:
         await _check_scope(conn, tenant_id, site_id, device_id)
         row = await repo.insert_maintenance(
@@ -199,9 +200,9 @@ async def set_webhook(
     allows it."""
     await check_url(str(settings.get("url", "")), policy or webhook_policy())
     if len(str(settings.get("secret", ""))) < 16:
-        raise ValueError("webhook secret must have at least 16 characters")
+        raise Invalid("webhook secret must have at least 16 characters")
     if settings.get("format", "json") not in ("json", "dingtalk"):
-        raise ValueError("webhook format must be json or dingtalk")
+        raise Invalid("webhook format must be json or dingtalk")
     severity_rank(settings.get("min_severity", "info"))
     async with transaction(pool) as conn:
         if not await registry.tenant_exists(conn, tenant_id):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,14 +37,16 @@ async def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
-    """Add evaluate (nab, simulators) and train."""
-    t = sub.add_parser("train", help="train the multivariate model of a device type")
+def train_command(t: argparse.ArgumentParser) -> None:
+    """`servitize train`: its arguments and handler."""
     t.add_argument("--type", required=True, dest="device_type")
     t.add_argument("--from", dest="start", required=True, help="training window start (ISO 8601)")
     t.add_argument("--to", dest="end", required=True, help="training window end (ISO 8601)")
     t.set_defaults(handler=_train)
-    p = sub.add_parser("evaluate", help="score the detectors on NAB or simulator ground truth")
+
+
+def evaluate_command(p: argparse.ArgumentParser) -> None:
+    """`servitize evaluate`: its arguments and handler."""
     esub = p.add_subparsers(dest="evaluate_command", required=True)
     q = esub.add_parser("nab", help="NAB v1.1 normalised scores beside the published table")
     q.add_argument("--nab-dir", type=Path, help="corpus dir (default: ../shared/data/nab)")
