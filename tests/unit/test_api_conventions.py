@@ -103,7 +103,14 @@ async def test_the_real_app_answers_400_and_405_as_documented() -> None:
 
 
 def test_roles_are_an_enum_and_principals_carry_it() -> None:
-    assert [r.value for r in ROLES] == ["admin", "operator", "finance", "viewer"]
+    assert [r.value for r in ROLES] == [
+        "admin",
+        "operator",
+        "finance",
+        "viewer",
+        "technician",
+        "customer",
+    ]
     principal = Principal("k1", "finance", None)  # type: ignore[arg-type]
     assert principal.role is Role.FINANCE
 
@@ -122,7 +129,7 @@ def test_every_subcommand_is_listed_once_in_the_cli() -> None:
     names = [name for name, _, _ in cli.COMMANDS]
     assert len(names) == len(set(names))
     expected = {"migrate", "doctor", "registry", "ingest", "simulate", "detect", "score"}
-    expected |= {"train", "evaluate", "bill", "billing", "api", "keys", "fleet", "demo"}
+    expected |= {"train", "evaluate", "bill", "billing", "api", "keys", "fleet", "service", "demo"}
     assert set(names) == expected
     parser = cli.build_parser()
     assert parser.parse_args(["keys", "list"]).handler is not None
