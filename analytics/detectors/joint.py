@@ -3,7 +3,10 @@
 `JointDetector.train(rows, kind)` standardises the training rows (median and spread per
 sensor), fits the chosen models (PCA T² + Q, the similarity model, or both) and sets each
 statistic's limit with no labels, from the training rows themselves but held out: the rows are
-cut into `FOLDS` contiguous blocks, each block is scored by models fitted on the other blocks,
+cut into 20 contiguous blocks dealt round-robin to `FOLDS` folds, and each fold is scored by
+models fitted on the other folds (spread-out blocks: a model of remembered states cannot
+extrapolate, so holding out the first or last fifth would mostly measure the drift of the
+training stretch),
 and the limit is those held-out statistics' (smoothed as in scoring) 99.9th percentile,
 extrapolated: a few hundred rows cannot show it, so the tail past the 90th percentile is taken
 as exponential and the limit is q99 + (q99 - q90) (one more decade of rarity). In-sample
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -32,6 +34,7 @@ from analytics.detectors.state import AnomalyState, Hysteresis
 
 F = np.ndarray
 FOLDS = 5
+BLOCKS = 4  # blocks per fold, spread over the training rows
 SMOOTH = 5
 MIN_TRAIN = 50
 
@@ -78,13 +81,15 @@ def _stats(models: list[_Model], z: F) -> tuple[F, F]:
 
 
 def _held_out(kind: JointKind, z: F) -> F:
-    """Each fold's smoothed statistics from models fitted without it."""
-    cuts = np.linspace(0, len(z), FOLDS + 1).astype(int)
-    parts = []
-    for a, b in pairwise(cuts):
-        rest = np.concatenate([z[:a], z[b:]])
-        parts.append(smooth(_stats(_fit(kind, rest), z[a:b])[0]))
-    return np.concatenate(parts)
+    """Each row's smoothed statistics from models fitted without its fold."""
+    block = np.arange(len(z)) * (FOLDS * BLOCKS) // len(z)
+    fold = block % FOLDS
+    out = np.empty((len(z), len(_stats(_fit(kind, z[:MIN_TRAIN]), z[:1])[0][0])))
+    for k in range(FOLDS):
+        models = _fit(kind, z[fold != k])
+        for b in np.unique(block[fold == k]):
+            out[block == b] = smooth(_stats(models, z[block == b])[0])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
