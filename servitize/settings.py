@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     # Ingest. 5,000 rows per transaction keeps one COPY/unnest round trip near 30 ms on
     # a small machine while amortising the commit (fsync) cost; 200 ms bounds the
     # latency a lone reading waits for company.
-    ingest_group: str = "ingest"
-    ingest_client_id: str = "servitize-ingest-1"
+    # '' (default): one plain persistent subscription, restored by the broker after a restart.
+    # A name: a $share group for several ingest processes; refused on Mosquitto (a restart
+    # loses messages there) unless ingest_allow_mosquitto_share is set. See docs/ingest.md.
+    ingest_group: str = ""
+    ingest_allow_mosquitto_share: bool = False
+    # None: the MQTT username (the deployed broker binds client ids to usernames).
+    ingest_client_id: str | None = None
     ingest_batch_max_rows: int = Field(default=5000, ge=1)
     ingest_batch_max_delay_ms: int = Field(default=200, ge=1)
     # Broker-side in-flight window (MQTT receive maximum): unacked messages we hold.
@@ -44,6 +49,21 @@ class Settings(BaseSettings):
     telemetry_retention_days: int = 365
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
+
+    # Fleet (commands, twins, packages, campaigns)
+    fleet_client_id: str = "servitize-fleet-1"
+    fleet_tick_s: float = Field(default=1.0, gt=0)
+    # A command without receipt is sent again after base, 2 base, 4 base ... up to cap.
+    fleet_retry_base_s: float = Field(default=5.0, gt=0)
+    fleet_retry_cap_s: float = Field(default=300.0, gt=0)
+    fleet_max_package_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    fleet_chunk_bytes: int = Field(default=32 * 1024, ge=256, le=256 * 1024)
+    # PEM files of the provider's Ed25519 signing key (private) and its public half.
+    fleet_signing_key: Path | None = None
+    # HMAC secret of short-lived HTTP download tokens (unset: derived from the signing key);
+    # the API and `servitize fleet run` must share it.
+    fleet_download_secret: str | None = None
+    fleet_download_ttl_s: int = Field(default=900, ge=1)
 
     # API
     api_host: str = "127.0.0.1"

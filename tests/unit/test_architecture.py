@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("servitize", "registry", "ingest", "analytics", "billing", "api", "simulators")
+PACKAGES = ("servitize", "registry", "ingest", "analytics", "billing", "api", "simulators", "fleet")
 # analytics is four rooms; each is a package of its own for these rules
 ANALYTICS_ROOMS = ("detectors", "monitor", "alerts", "evaluation")
 
@@ -52,6 +52,13 @@ OWNERS = {
     "billing_credit_notes": "billing",
     "billing_number_counters": "billing",
     "api_keys": "api",
+    "fleet_commands": "fleet",
+    "fleet_events": "fleet",
+    "fleet_twins": "fleet",
+    "fleet_blobs": "fleet",
+    "fleet_packages": "fleet",
+    "fleet_campaigns": "fleet",
+    "fleet_updates": "fleet",
 }
 # Known and named, each with its reason; an entry no longer needed fails the test.
 EXCEPTIONS = {
