@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import time
-from collections.abc import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
@@ -24,7 +22,8 @@ from analytics.detectors.joint import JointDetector, JointKind
 from analytics.detectors.state import AnomalyState
 from analytics.detectors.univariate import DetectorConfig, SeriesDetector
 from analytics.evaluation.levelshift import ShiftAlarms
-from bench.common import machine, median, progress, table
+from bench.common import machine, progress, table
+from bench.detect import timed
 
 SENSORS = tuple(f"s{i}" for i in range(8))
 TRAIN = 2000
@@ -37,15 +36,6 @@ def plant(n: int, seed: int = 0) -> np.ndarray:
     mix = rng.normal(0, 1, (3, 8))
     out: np.ndarray = factors @ mix + rng.normal(0, 0.05, (n, 8))
     return out
-
-
-def rate(fn: Callable[[], object], rows: int, repeats: int) -> float:
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        rates.append(rows / (time.perf_counter() - t0))
-    return median(rates)
 
 
 def joint(det: JointDetector, x: np.ndarray, batch: int | None) -> None:
@@ -81,12 +71,12 @@ def main() -> None:
             det = JointDetector.train(SENSORS, train, model)
             for batch in (None, 1000):
                 progress(f"{model}, batch {batch or 'all'} ...")
-                r = rate(functools.partial(joint, det, test, batch), args.rows, args.repeats)
+                r = timed(functools.partial(joint, det, test, batch), args.rows, args.repeats)
                 what = f"joint {model}, " + (f"{batch:,}-row batches" if batch else "one call")
                 rows.append((what, f"{r:,.0f}"))
         for kind in ("series", "shift"):
             progress(f"univariate {kind} ...")
-            r = rate(functools.partial(univariate, x, kind), len(x), args.repeats)
+            r = timed(functools.partial(univariate, x, kind), len(x), args.repeats)
             name = "SeriesDetector" if kind == "series" else "ShiftAlarms (NAB stack)"
             rows.append((f"univariate {name}, 8 series", f"{r:,.0f}"))
     print(f"Machine: {machine()}; one core, one BLAS thread; median of {args.repeats} repeats\n")
