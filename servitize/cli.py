@@ -48,7 +48,7 @@ COMMANDS: tuple[tuple[str, str, Configure], ...] = (
     ),
     (
         "score",
-        "score a timestamped CSV: per-row anomaly scores and flags",
+        "score a CSV: per-row anomaly state (last column) and scores",
         analytics_cli.score_command,
     ),
     ("train", "train the multivariate model of a device type", evaluation_cli.train_command),

@@ -55,6 +55,11 @@ def evaluate_command(p: argparse.ArgumentParser) -> None:
     q.add_argument("--dir", type=Path, default=Path("sim-out"), help="offline simulator output")
     q.add_argument("--labels", type=Path, help="labels JSON (default: DIR/labels.json)")
     q.set_defaults(handler=_simulators)
+    for name, text in (("skab", "SKAB checkout or its data/ folder"), ("tep", "TEP .dat files")):
+        q = esub.add_parser(name, help=f"row-level F1 / FAR / MAR on {name.upper()}")
+        q.add_argument("--dir", type=Path, required=True, help=text)
+        q.add_argument("--model", choices=["pca", "similarity", "both"], default="pca")
+        q.set_defaults(handler=_benchmark, benchmark=name)
 
 
 def _nab(args: argparse.Namespace) -> int:
@@ -83,4 +88,25 @@ def _simulators(args: argparse.Namespace) -> int:
         )
         return 2
     print(report(args.dir, labels))
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from analytics.detectors.joint import JointKind
+    from analytics.evaluation import benchmarks
+
+    kind = JointKind(args.model)
+    if args.benchmark == "skab":
+        if not benchmarks.skab_files(args.dir):
+            print(
+                f"servitize evaluate skab: no valve1/valve2/other CSVs under {args.dir}",
+                file=sys.stderr,
+            )
+            return 2
+        print(benchmarks.skab_report(args.dir, kind))
+        return 0
+    if not (args.dir / "d00.dat").exists():
+        print(f"servitize evaluate tep: no d00.dat in {args.dir}", file=sys.stderr)
+        return 2
+    print(benchmarks.tep_report(args.dir, kind))
     return 0
