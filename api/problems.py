@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from servitize.errors import Conflict, DomainError, Invalid, NotFound
+from servitize.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -75,7 +82,9 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 # Checked in this order: an error may be both (billing's invoice-state error is a conflict
 # and a billing error).
 _DOMAIN = (
+    (PreconditionFailed, 412, "Precondition Failed"),
     (Conflict, 409, "Conflict"),
+    (Forbidden, 403, "Forbidden"),
     (NotFound, 404, "Not Found"),
     (Invalid, 422, "Unprocessable Content"),
 )

@@ -1,37 +1,22 @@
-"""Route helpers shared by the field-service routers: the caller as an Actor, error mapping."""
+"""Route helpers shared by the field-service routers: the caller as an Actor, path ids.
+
+Errors are domain errors (fieldservice.models subclasses servitize.errors), mapped to
+problem+json once in api/problems.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Path
 
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
 from api.security import Principal, authenticate
 from fieldservice import catalog
-from fieldservice.models import Actor, Conflict, Forbidden, NotFound
-from fieldservice.states import NotAllowed
-from servitize.db import Pool
+from fieldservice.models import Actor, NotFound
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
 WoId = Annotated[int, Path(ge=1, le=2**62)]
-T = TypeVar("T")
-
-
-async def call(action: Awaitable[T]) -> T:
-    """Run a service call, turning its errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except (Conflict, NotAllowed) as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except Forbidden as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 async def acting(pool: PoolDep, who: Annotated[Principal, Depends(authenticate)]) -> Actor:
@@ -43,3 +28,5 @@ async def acting(pool: PoolDep, who: Annotated[Principal, Depends(authenticate)]
 
 
 ActorDep = Annotated[Actor, Depends(acting)]
+
+__all__ = ["ActorDep", "PoolDep", "WoId"]

@@ -11,6 +11,7 @@ from typing import Any
 from fieldservice.charges import CreditTier, Pricing
 from fieldservice.sla import ClockName
 from fieldservice.workcalendar import BusinessCalendar
+from servitize import errors
 
 PRIORITIES = ("p1", "p2", "p3", "p4")
 SOURCES = ("alert", "policy", "request", "manual", "preventive")
@@ -21,15 +22,15 @@ class FieldServiceError(Exception):
     """Base of the field-service errors."""
 
 
-class NotFound(FieldServiceError):
+class NotFound(FieldServiceError, errors.NotFound):
     """No such object for this caller (another tenant's, or not assigned to this technician)."""
 
 
-class Conflict(FieldServiceError):
+class Conflict(FieldServiceError, errors.Conflict):
     """The object's state does not allow the change."""
 
 
-class Forbidden(FieldServiceError):
+class Forbidden(FieldServiceError, errors.Forbidden):
     """The caller's role may not do this to this work order."""
 
 

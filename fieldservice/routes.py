@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api import problems
 from api.problems import Problem
 from fieldservice import dispatch, service, work
-from fieldservice.http import ActorDep, PoolDep, WoId, call
+from fieldservice.http import ActorDep, PoolDep, WoId
 from fieldservice.models import Actor
 from fieldservice.routes_reports import router as reports_router
 from fieldservice.routes_setup import router as setup_router
@@ -50,10 +50,8 @@ async def list_work_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Work orders the caller may see: a tenant its own, a technician its assigned ones."""
-    items = await call(
-        service.list_orders(
-            pool, actor, tenant_id=tenant_id, state=state, before_id=cursor, limit=limit
-        )
+    items = await service.list_orders(
+        pool, actor, tenant_id=tenant_id, state=state, before_id=cursor, limit=limit
     )
     return {"items": items, "next_cursor": items[-1]["id"] if len(items) == limit else None}
 
@@ -69,12 +67,12 @@ async def create_work_order(body: WorkOrderIn, pool: PoolDep, actor: ActorDep) -
     takes the alert instead); otherwise tenant_id and title are required."""
     _need(actor, "operator")
     if body.alert_id is not None:
-        return await call(dispatch.from_alert(pool, body.alert_id, body.priority, actor))
+        return await dispatch.from_alert(pool, body.alert_id, body.priority, actor)
     tenant = actor.tenant_id or body.tenant_id
     if tenant is None or not body.title.strip():
         raise Problem(422, "Unprocessable Content", "give alert_id, or tenant_id and a title")
     new = _order(tenant, "manual", body, tuple(body.skills))
-    return await call(service.create(pool, new, actor))
+    return await service.create(pool, new, actor)
 
 
 def _order(
@@ -108,13 +106,13 @@ async def raise_request(body: RequestIn, pool: PoolDep, actor: ActorDep) -> dict
     if tenant is None:
         raise Problem(422, "Unprocessable Content", "a provider-wide key must give tenant_id")
     new = _order(tenant, "request", body)
-    return await call(service.create(pool, new, actor))
+    return await service.create(pool, new, actor)
 
 
 @router.get("/work-orders/{wo_id}", response_model=WorkOrderDetail, summary="One work order")
 async def get_work_order(wo_id: WoId, pool: PoolDep, actor: ActorDep) -> dict[str, Any]:
     """The work order, its audit trail, alerts, time, parts, notes, attachments and clocks."""
-    return await call(service.detail(pool, wo_id, actor))
+    return await service.detail(pool, wo_id, actor)
 
 
 @router.post(
@@ -133,44 +131,40 @@ async def transition(
         technician_id=body.technician_id,
         scheduled_for=body.scheduled_for,
     )
-    return await call(service.transition(pool, wo_id, move, actor))
+    return await service.transition(pool, wo_id, move, actor)
 
 
 @router.post("/work-orders/{wo_id}/time", status_code=201, summary="Record travel or work time")
 async def add_time(wo_id: WoId, body: TimeIn, pool: PoolDep, actor: ActorDep) -> dict[str, Any]:
     """Entries of one technician may not overlap; an entry must end after it starts."""
-    return await call(
-        work.add_time(
-            pool,
-            wo_id,
-            actor,
-            kind=body.kind,
-            started_at=body.started_at,
-            ended_at=body.ended_at,
-            technician_id=body.technician_id,
-            note=body.note,
-        )
+    return await work.add_time(
+        pool,
+        wo_id,
+        actor,
+        kind=body.kind,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        technician_id=body.technician_id,
+        note=body.note,
     )
 
 
 @router.post("/work-orders/{wo_id}/parts", status_code=201, summary="Record a part used")
 async def add_part(wo_id: WoId, body: PartUseIn, pool: PoolDep, actor: ActorDep) -> dict[str, Any]:
     """The part must be in the price list; its current price is kept with the use."""
-    return await call(
-        work.add_part(pool, wo_id, actor, part_no=body.part_no, quantity=body.quantity)
-    )
+    return await work.add_part(pool, wo_id, actor, part_no=body.part_no, quantity=body.quantity)
 
 
 @router.post("/work-orders/{wo_id}/notes", status_code=201, summary="Add a note")
 async def add_note(wo_id: WoId, body: NoteIn, pool: PoolDep, actor: ActorDep) -> dict[str, Any]:
     """Anyone who sees the work order (customers too) may add a note."""
-    return await call(work.add_note(pool, wo_id, actor, body.body))
+    return await work.add_note(pool, wo_id, actor, body.body)
 
 
 @router.post("/work-orders/{wo_id}/sign-off", summary="The customer signs the work off")
 async def sign_off(wo_id: WoId, body: SignOffIn, pool: PoolDep, actor: ActorDep) -> dict[str, Any]:
     """Once, after completion."""
-    return await call(work.sign_off(pool, wo_id, actor, body.name))
+    return await work.sign_off(pool, wo_id, actor, body.name)
 
 
 @router.put(
@@ -188,9 +182,7 @@ async def attach(
     """The request body is the file; Content-Type is kept."""
     data = await request.body()
     kind = request.headers.get("content-type", "application/octet-stream")[:100]
-    return await call(
-        work.add_attachment(pool, wo_id, actor, name=name, content_type=kind, data=data)
-    )
+    return await work.add_attachment(pool, wo_id, actor, name=name, content_type=kind, data=data)
 
 
 @router.get(
@@ -201,7 +193,7 @@ async def attach(
 )
 async def download(wo_id: WoId, att_id: WoId, pool: PoolDep, actor: ActorDep) -> Response:
     """The stored bytes with their content type."""
-    row = await call(work.attachment(pool, wo_id, att_id, actor))
+    row = await work.attachment(pool, wo_id, att_id, actor)
     return Response(
         bytes(row["data"]),
         media_type="application/octet-stream",
@@ -222,7 +214,7 @@ async def suggestions(
 ) -> list[Any]:
     """Ranked by skill, sites covered, open work orders and distance to the site."""
     _need(actor, "operator")
-    return await call(work.suggest(pool, wo_id, actor, limit))
+    return await work.suggest(pool, wo_id, actor, limit)
 
 
 @router.get("/events", summary="The work-order change feed after an event id")

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api import problems
 from api.problems import Problem
 from fieldservice import reports, service
-from fieldservice.http import ActorDep, PoolDep, WoId, call
+from fieldservice.http import ActorDep, PoolDep, WoId
 from fieldservice.models import Actor
 
 router = APIRouter(responses=problems.WRITE)
@@ -27,7 +27,7 @@ TenantPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 )
 async def work_order_report(wo_id: WoId, pool: PoolDep, actor: ActorDep) -> Response:
     """What was done, when, by whom, the time, parts, SLA clocks and the sign-off."""
-    wo = await call(service.detail(pool, wo_id, actor))
+    wo = await service.detail(pool, wo_id, actor)
     return Response(reports.work_order_pdf(wo), media_type="application/pdf")
 
 
@@ -37,7 +37,7 @@ async def monthly_report(
 ) -> dict[str, Any]:
     """Alerts by severity, work orders, mean time to respond and repair, SLA compliance."""
     _no_technician(actor)
-    return await call(reports.monthly(pool, tenant_id, period, actor))
+    return await reports.monthly(pool, tenant_id, period, actor)
 
 
 @router.get(
@@ -51,7 +51,7 @@ async def monthly_report_pdf(
 ) -> Response:
     """The same report as a PDF for the customer."""
     _no_technician(actor)
-    report = await call(reports.monthly(pool, tenant_id, period, actor))
+    report = await reports.monthly(pool, tenant_id, period, actor)
     return Response(reports.monthly_pdf(report), media_type="application/pdf")
 
 

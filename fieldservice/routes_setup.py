@@ -11,7 +11,7 @@ from api import problems
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
 from fieldservice import catalog, preventive
-from fieldservice.http import PoolDep, call
+from fieldservice.http import PoolDep
 from fieldservice.schemas import (
     CalendarIn,
     CalendarYearIn,
@@ -44,8 +44,8 @@ async def put_technician(
 ) -> dict[str, Any]:
     """Skills, sites covered, base coordinates, working hours, the technician's API key."""
     require_provider(who)
-    result: dict[str, Any] = await call(
-        catalog.save_technician(pool, {"id": tech_id, **body.model_dump()})
+    result: dict[str, Any] = await catalog.save_technician(
+        pool, {"id": tech_id, **body.model_dump()}
     )
     return result
 
@@ -60,8 +60,8 @@ async def parts(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 async def put_part(part_no: PartPath, body: PartIn, pool: PoolDep, who: Finance) -> dict[str, Any]:
     """Later uses get the new price; recorded uses keep theirs."""
     require_provider(who)
-    result: dict[str, Any] = await call(
-        catalog.save_part(pool, {"part_no": part_no, **body.model_dump()})
+    result: dict[str, Any] = await catalog.save_part(
+        pool, {"part_no": part_no, **body.model_dump()}
     )
     return result
 
@@ -80,9 +80,7 @@ async def put_calendar(
     require_provider(who)
     if not set(body.weekdays) <= set(range(1, 8)):
         raise Problem(422, "Unprocessable Content", "weekdays are 1 (Monday) .. 7 (Sunday)")
-    result: dict[str, Any] = await call(
-        catalog.save_calendar(pool, {"id": cal_id, **body.model_dump()})
-    )
+    result: dict[str, Any] = await catalog.save_calendar(pool, {"id": cal_id, **body.model_dump()})
     return result
 
 
@@ -96,8 +94,8 @@ async def put_calendar_year(
 ) -> dict[str, Any]:
     """Replaces the year's public holidays and make-up working days (调休)."""
     require_provider(who)
-    result: dict[str, Any] = await call(
-        catalog.set_calendar_year(pool, cal_id, year, body.holidays, body.workdays)
+    result: dict[str, Any] = await catalog.set_calendar_year(
+        pool, cal_id, year, body.holidays, body.workdays
     )
     return result
 
@@ -122,7 +120,7 @@ async def create_contract(body: ContractIn, pool: PoolDep, who: Finance) -> dict
     fields = body.model_dump(mode="json")
     fields["start_date"], fields["end_date"] = body.start_date, body.end_date
     fields["labour_vat"], fields["parts_vat"] = body.labour_vat, body.parts_vat
-    result: dict[str, Any] = await call(catalog.create_contract(pool, fields))
+    result: dict[str, Any] = await catalog.create_contract(pool, fields)
     return result
 
 
@@ -140,7 +138,7 @@ async def create_policy(body: PolicyIn, pool: PoolDep, who: Operator) -> dict[st
         if fields["tenant_id"] not in (None, who.tenant_id):
             raise Problem(404, "Not Found", f"tenant {fields['tenant_id']} not found")
         fields["tenant_id"] = who.tenant_id
-    result: dict[str, Any] = await call(catalog.create_policy(pool, fields))
+    result: dict[str, Any] = await catalog.create_policy(pool, fields)
     return result
 
 
@@ -154,7 +152,7 @@ async def schedules(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 async def create_schedule(body: ScheduleIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """E.g. a quarterly inspection of a robot under a contract."""
     require_provider(who)
-    result: dict[str, Any] = await call(preventive.create_schedule(pool, body.model_dump()))
+    result: dict[str, Any] = await preventive.create_schedule(pool, body.model_dump())
     return result
 
 
@@ -162,4 +160,4 @@ async def create_schedule(body: ScheduleIn, pool: PoolDep, who: Operator) -> dic
 async def generate(body: GenerateIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Work orders for every visit due within ahead_days (running it again creates none)."""
     require_provider(who)
-    return {"created": await call(preventive.generate(pool, body.ahead_days))}
+    return {"created": await preventive.generate(pool, body.ahead_days)}

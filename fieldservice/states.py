@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from servitize import errors
+
 
 class State(StrEnum):
     """Where a work order is."""
@@ -55,7 +57,7 @@ class TransitionError(ValueError):
     """A transition missing what it needs (a reason, a technician ...)."""
 
 
-class NotAllowed(TransitionError):
+class NotAllowed(TransitionError, errors.Conflict):
     """A transition the state machine does not have from the current state."""
 
 

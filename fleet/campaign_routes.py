@@ -11,7 +11,6 @@ from api.deps import PoolDep, get_app_settings
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
 from fleet import campaign_service, package_service
-from fleet.errors import call
 from fleet.schemas import CampaignIn, CampaignOut, PackageOut
 from fleet.signing import load_private
 from servitize.settings import Settings
@@ -48,13 +47,11 @@ async def upload_package(
     except (OSError, ValueError) as exc:
         raise Problem(409, "Conflict", f"the signing key cannot be used: {exc}") from None
     content = await request.body()
-    return await call(
-        package_service.upload(
+    return await package_service.upload(
             pool, device_type_id, version, content, key=key,
             max_bytes=settings.fleet_max_package_bytes, actor=f"key:{who.key_id}",
             from_versions=from_version,
-        )
-    )  # fmt: skip
+        )  # fmt: skip
 
 
 @router.get("/packages", response_model=list[PackageOut], responses=p.READ)
@@ -69,14 +66,14 @@ async def list_packages(
 @router.get("/packages/{package_id}", response_model=PackageOut, responses=p.READ)
 async def get_package(package_id: PackageId, pool: PoolDep, who: Reader) -> Any:
     """One package."""
-    return await call(package_service.get(pool, package_id))
+    return await package_service.get(pool, package_id)
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut, responses=p.WRITE)
 async def create_campaign(body: CampaignIn, pool: PoolDep, who: Operator) -> Any:
     """Start a staged rollout (provider keys only; a tenant sees campaigns on its devices)."""
     require_provider(who)
-    return await call(campaign_service.create(pool, body.model_dump(), f"key:{who.key_id}"))
+    return await campaign_service.create(pool, body.model_dump(), f"key:{who.key_id}")
 
 
 @router.get("/campaigns", response_model=list[CampaignOut], responses=p.READ)
@@ -88,7 +85,7 @@ async def list_campaigns(pool: PoolDep, who: Reader) -> Any:
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut, responses=p.READ)
 async def get_campaign(campaign_id: Slug, pool: PoolDep, who: Reader) -> Any:
     """A campaign with its devices' updates (a tenant sees only its own devices)."""
-    return await call(campaign_service.get(pool, campaign_id, who.tenant_id))
+    return await campaign_service.get(pool, campaign_id, who.tenant_id)
 
 
 @router.post("/campaigns/{campaign_id}/{action}", response_model=CampaignOut, responses=p.WRITE)
@@ -98,4 +95,4 @@ async def control_campaign(
 ) -> Any:  # fmt: skip
     """Pause, resume (approves a held stage), cancel, or retry only the failed devices."""
     actor = f"key:{who.key_id}"
-    return await call(campaign_service.control(pool, campaign_id, action, who.tenant_id, actor))
+    return await campaign_service.control(pool, campaign_id, action, who.tenant_id, actor)

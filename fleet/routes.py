@@ -14,7 +14,6 @@ from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE
 from api.security import Principal, require_role
 from fleet import campaign_routes, download, service, twin_service
-from fleet.errors import call
 from fleet.models import NewCommand
 from fleet.schemas import (
     CommandDetail,
@@ -58,8 +57,8 @@ async def queue_command(
     """Queued now, sent when the device is online, in order; never delivered past expires_at."""
     tenant = await device_tenant(pool, who, device_id)
     cmd = NewCommand(device_id=device_id, **body.model_dump())
-    row = await call(service.queue(pool, cmd, tenant, actor(who)))
-    return await call(service.get(pool, row["id"], who.tenant_id))
+    row = await service.queue(pool, cmd, tenant, actor(who))
+    return await service.get(pool, row["id"], who.tenant_id)
 
 
 @router.get("/commands", response_model=CommandPage, responses=p.READ, summary="List commands")
@@ -77,20 +76,20 @@ async def list_commands(
 @router.get("/commands/{command_id}", response_model=CommandDetail, responses=p.READ)
 async def get_command(command_id: CommandPath, pool: PoolDep, who: Reader) -> Any:
     """One command with every transition (timestamp, actor)."""
-    return await call(service.get(pool, command_id, who.tenant_id))
+    return await service.get(pool, command_id, who.tenant_id)
 
 
 @router.post("/commands/{command_id}/cancel", response_model=CommandDetail, responses=p.WRITE)
 async def cancel_command(command_id: CommandPath, pool: PoolDep, who: Operator) -> Any:
     """Cancel a command the device has not received yet (409 once delivered)."""
-    await call(service.cancel(pool, command_id, who.tenant_id, actor(who)))
-    return await call(service.get(pool, command_id, who.tenant_id))
+    await service.cancel(pool, command_id, who.tenant_id, actor(who))
+    return await service.get(pool, command_id, who.tenant_id)
 
 
 @router.get("/devices/{device_id}/twin", response_model=TwinOut, responses=p.READ)
 async def get_twin(device_id: DevicePath, pool: PoolDep, who: Reader, response: Response) -> Any:
     """The twin; its ETag is the desired version to send back as If-Match."""
-    twin = await call(twin_service.get(pool, device_id, who.tenant_id))
+    twin = await twin_service.get(pool, device_id, who.tenant_id)
     response.headers["ETag"] = f'"{twin["desired_version"]}"'
     return twin
 
@@ -102,10 +101,8 @@ async def patch_twin(
 ) -> Any:  # fmt: skip
     """Merge into desired; with If-Match the update is refused (412) unless it is current."""
     version = int(if_match.removeprefix("W/").strip('"')) if if_match else None
-    twin = await call(
-        twin_service.update_desired(
-            pool, device_id, who.tenant_id, body.desired, version, actor(who)
-        )
+    twin = await twin_service.update_desired(
+        pool, device_id, who.tenant_id, body.desired, version, actor(who)
     )
     response.headers["ETag"] = f'"{twin["desired_version"]}"'
     return twin

@@ -14,17 +14,18 @@ from fleet import repository as repo
 from fleet.models import Command, NewCommand, Reply, RetryPolicy
 from fleet.states import COMMAND_TRANSITIONS, CommandState, check_command, retry_delay_s
 from registry import service as registry
+from servitize import errors
 from servitize.db import Connection, Pool, transaction
 
 C = CommandState
 Publisher = Callable[[Command, datetime], Awaitable[None]]
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """No such object (or not visible to the caller)."""
 
 
-class Conflict(RuntimeError):
+class Conflict(errors.Conflict, RuntimeError):
     """The object is in a state that does not allow the action."""
 
 

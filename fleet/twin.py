@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from servitize import errors
+
 MAX_TWIN_KEYS = 100
 
 
-class VersionConflict(ValueError):
+class VersionConflict(errors.PreconditionFailed, ValueError):
     """The caller's version is not the current one (stale If-Match or a stale report)."""
 
 

@@ -21,3 +21,11 @@ class Conflict(DomainError):
 
 class Invalid(DomainError, ValueError):
     """The input is inconsistent or refers to something missing: 422."""
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this to this object: 403."""
+
+
+class PreconditionFailed(DomainError):
+    """The caller's version of the object is not the current one (a stale If-Match): 412."""
