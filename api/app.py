@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 import servitize
 from api import health, openapi, problems, routes
 from api.middleware import BodyLimit, CountRequests
+from console import routes as console
 from servitize import db, migrate
 from servitize.db import Pool
 from servitize.settings import Settings, get_settings
@@ -78,12 +79,14 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     problems.install(app)
     templates: dict[Any, str] = {}
     mounts = [(r, PREFIX) for r in [*_routers(), health.router]] + [(health.metrics_router, "")]
+    mounts.append((console.router, "/console"))
     for router, prefix in mounts:
         app.include_router(router, prefix=prefix)
         templates |= {
             getattr(r, "endpoint", None): prefix + getattr(r, "path", "") for r in router.routes
         }
     openapi.install(app)
+    console.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     counter = health.request_counter(app.state.metrics)
     app.add_middleware(CountRequests, counter=counter, templates=templates)

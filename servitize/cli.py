@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "analytics.cli",
     "billing.cli",
     "api.cli",
+    "console.cli",
     "servitize.demo",
 )
 

@@ -276,3 +276,8 @@ async def delete_maintenance(conn: Connection, window_id: int, tenant_id: str | 
         tenant_id,
     )
     return done is not None
+
+
+async def newest_event_id(conn: Connection) -> int:
+    """The id of the newest change-feed event (0 when there is none)."""
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM alert_events"))

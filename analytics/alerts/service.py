@@ -247,3 +247,9 @@ async def device_windows(
         and (w["site_id"] is None or site == w["site_id"])
         and (w["device_id"] is None or device == w["device_id"])
     ]
+
+
+async def newest_event_id(pool: Pool) -> int:
+    """Where a live view that has just read the current list starts its stream."""
+    async with pool.acquire() as conn:
+        return await repo.newest_event_id(conn)
