@@ -67,26 +67,35 @@ async def list_users(pool: Pool, tenant_id: str | None) -> list[dict[str, Any]]:
 
 
 async def login(pool: Pool, username: str, password: str, policy: ThrottlePolicy) -> User:
-    """The user whose password this is; LoginRefused otherwise (failures counted)."""
+    """The user whose password this is; LoginRefused otherwise (the failure is committed)."""
     async with transaction(pool) as conn:
-        row = await repo.login_row(conn, username)
-        now = datetime.now(UTC)
-        if row is None:
-            security.verify_password(None, password)
-            raise LoginRefused("bad_credentials")
-        wait = security.refusal(
-            row["failed_logins"], row["last_failed_at"], row["locked_until"], now, policy
-        )
-        if wait:
-            locked = row["locked_until"] is not None and row["locked_until"] > now
-            raise LoginRefused("locked" if locked else "throttled", wait)
-        if row["disabled"] or not security.verify_password(row["password_hash"], password):
-            await _failed(conn, row, now, policy)
-            raise LoginRefused("bad_credentials")
-        rehash = security.needs_rehash(row["password_hash"])
-        await repo.record_success(
-            conn, row["id"], security.hash_password(password) if rehash else None
-        )
+        outcome = await _attempt(conn, username, password, policy)
+    if isinstance(outcome, LoginRefused):
+        raise outcome
+    return outcome
+
+
+async def _attempt(
+    conn: Any, username: str, password: str, policy: ThrottlePolicy
+) -> User | LoginRefused:
+    row = await repo.login_row(conn, username)
+    now = datetime.now(UTC)
+    if row is None:
+        security.verify_password(None, password)
+        return LoginRefused("bad_credentials")
+    wait = security.refusal(
+        row["failed_logins"], row["last_failed_at"], row["locked_until"], now, policy
+    )
+    if wait:
+        locked = row["locked_until"] is not None and row["locked_until"] > now
+        return LoginRefused("locked" if locked else "throttled", wait)
+    if row["disabled"] or not security.verify_password(row["password_hash"], password):
+        await _failed(conn, row, now, policy)
+        return LoginRefused("bad_credentials")
+    fresh = (
+        security.hash_password(password) if security.needs_rehash(row["password_hash"]) else None
+    )
+    await repo.record_success(conn, row["id"], fresh)
     return _user(row)
 
 
