@@ -75,6 +75,21 @@ _WORDS: dict[str, tuple[str, str]] = {
     "starts": ("开始", "Starts"),
     "ends": ("结束", "Ends"),
     "language": ("English", "中文"),
+    "no_data": ("近两天无数据", "No data in the last two days"),
+    "info": ("提示", "info"),
+    "warning": ("警告", "warning"),
+    "major": ("严重", "major"),
+    "critical": ("紧急", "critical"),
+    "active_unacknowledged": ("活动·未确认", "active, unacknowledged"),
+    "active_acknowledged": ("活动·已确认", "active, acknowledged"),
+    "cleared_unacknowledged": ("已恢复·未确认", "cleared, unacknowledged"),
+    "cleared_acknowledged": ("已恢复·已确认", "cleared, acknowledged"),
+    "closed": ("已关闭", "closed"),
+    "f_open": ("未关闭", "open"),
+    "f_active": ("活动", "active"),
+    "f_cleared": ("已恢复", "cleared"),
+    "f_unacknowledged": ("未确认", "unacknowledged"),
+    "f_closed": ("已关闭", "closed"),
 }
 
 

@@ -37,12 +37,18 @@
     };
   }
 
+  // Axis and legend times in the tenant's zone, not the browser's.
+  function zoned(zone) {
+    return function (ts) { return zone ? uPlot.tzDate(new Date(ts * 1e3), zone) : new Date(ts * 1e3); };
+  }
+
   function draw(el, data, spans) {
     el.innerHTML = "";
     if (!data.t.length) { el.textContent = "—"; return; }
     var width = Math.min(el.parentElement.clientWidth || 900, 1100);
     var opts = {
       title: el.dataset.label, width: width, height: 220, plugins: [spansPlugin(spans)],
+      tzDate: zoned(el.dataset.zone),
       cursor: { drag: { x: true, y: false } },  // drag to zoom, double-click to reset
       series: [{}, { label: "avg", stroke: "#2f6fdf", width: 1.5 },
                { label: "min", stroke: "#9aa5b5", width: 1 }, { label: "max", stroke: "#9aa5b5", width: 1 }]
