@@ -12,6 +12,7 @@ from api.models import Principal
 from billing import invoice_service, lifecycle, report_service
 from billing import service as billing
 from billing.models import Period
+from console.wording import Names, headline
 from ingest import queries as telemetry
 from registry import queries as devices
 from registry import service as registry
@@ -30,6 +31,26 @@ async def zones(pool: Pool, who: Principal) -> dict[str, str]:
     async with pool.acquire() as conn:
         tenants = None if who.tenant_id is None else [who.tenant_id]
         return await registry.tenant_timezones(conn, tenants)
+
+
+async def names(pool: Pool, who: Principal) -> Names:
+    """Device and site names and metric descriptions, for alert headlines."""
+    sites = await devices.list_sites(pool, who.tenant_id, None, 10_000)
+    found = await devices.list_devices(pool, {"tenant_id": who.tenant_id}, None, 100_000)
+    metrics = {
+        (t.id, m.name): m.description for t in await devices.device_types(pool) for m in t.metrics
+    }
+    return Names(
+        devices={d["id"]: (d["name"], d["site_id"], d["device_type_id"]) for d in found},
+        sites={s["id"]: s["name"] for s in sites},
+        metrics={k: v for k, v in metrics.items() if v},
+    )
+
+
+def with_headlines(items: list[dict[str, Any]], known: Names) -> list[dict[str, Any]]:
+    for a in items:
+        a["headline"] = headline(a, known)
+    return items
 
 
 async def fleet(pool: Pool, who: Principal) -> dict[str, Any]:
@@ -79,7 +100,7 @@ async def alert_list(pool: Pool, who: Principal, q: dict[str, str | None]) -> li
         items = [a for a in items if a["device_id"] in ids]
     if text:
         items = [a for a in items if text in _haystack(a)]
-    return items[:100]
+    return with_headlines(items[:100], await names(pool, who))
 
 
 def _haystack(a: dict[str, Any]) -> str:
@@ -89,6 +110,7 @@ def _haystack(a: dict[str, Any]) -> str:
 async def alert(pool: Pool, who: Principal, alert_id: int) -> dict[str, Any]:
     """One alert with its trail and a 1-minute series of its metric around the evidence."""
     a = await alerts.detail(pool, alert_id, who.tenant_id)
+    with_headlines([a], await names(pool, who))
     a["chart"] = None
     if a.get("metric"):
         end = (a["cleared_ts"] or a["last_ts"]) + timedelta(minutes=30)
@@ -127,6 +149,7 @@ async def device(pool: Pool, who: Principal, device_id: str) -> dict[str, Any]:
         d["metrics"] = await registry.type_metric_names(conn, d["device_type_id"])
     f = AlertFilter(tenant_id=who.tenant_id, device_id=device_id, limit=50)
     d["alerts"], _ = await alerts.list_alerts(pool, f)
+    with_headlines(d["alerts"], await names(pool, who))
     d["latest"] = latest
     return d
 

@@ -118,6 +118,12 @@ def _event_id(header: str | None) -> int:
         raise Problem(400, "Bad Request", "Last-Event-ID must be an event id") from None
 
 
+def _rfc3339(value: object) -> str:
+    """Times as the REST API writes them (2026-12-01T08:00:00.123+00:00), the rest as text."""
+    iso = getattr(value, "isoformat", None)
+    return str(iso()) if callable(iso) else str(value)
+
+
 async def _events(
     request: Request, pool: Pool, tenant: str | None, last: int
 ) -> AsyncIterator[dict[str, Any]]:
@@ -136,7 +142,7 @@ async def _events(
                     yield {
                         "id": str(ev["id"]),
                         "event": ev["action"],
-                        "data": json.dumps(ev, default=str),
+                        "data": json.dumps(ev, default=_rfc3339),
                     }
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), STREAM_POLL_S)

@@ -10,8 +10,13 @@ import pytest
 
 from servitize.db import Pool
 from tests.integration.console_support import (
-    PASSWORD, console_server, csrf_of, login, page_csrf, seed_console,
-)  # fmt: skip
+    PASSWORD,
+    console_server,
+    csrf_of,
+    login,
+    page_csrf,
+    seed_console,
+)
 
 
 @pytest.fixture
@@ -97,24 +102,26 @@ async def test_failures_lock_the_account_even_for_the_right_password(url: str) -
 
 async def test_throttle_makes_the_next_try_wait(pool: Pool) -> None:
     await seed_console(pool)
-    async with console_server(pool, console_throttle_after=2, console_lock_after=9) as url:
-        async with httpx.AsyncClient(base_url=url) as c:
-            for _ in range(2):
-                assert (await login(c, "fin.acme", "wrong password!")).status_code == 401
-            r = await login(c, "fin.acme")
-            assert r.status_code == 429 and "throttled" not in r.text
-            await asyncio.sleep(1.1)
-            assert (await login(c, "fin.acme")).status_code == 303
+    knobs = {"console_throttle_after": 2, "console_lock_after": 9}
+    async with console_server(pool, **knobs) as url, httpx.AsyncClient(base_url=url) as c:
+        for _ in range(2):
+            assert (await login(c, "fin.acme", "wrong password!")).status_code == 401
+        r = await login(c, "fin.acme")
+        assert r.status_code == 429 and "尝试过于频繁" in r.text
+        await asyncio.sleep(1.1)
+        assert (await login(c, "fin.acme")).status_code == 303
 
 
 async def test_idle_session_expires(pool: Pool) -> None:
     await seed_console(pool)
-    async with console_server(pool, console_session_idle_s=1) as url:
-        async with httpx.AsyncClient(base_url=url) as c:
-            assert (await login(c, "op.acme")).status_code == 303
-            assert (await c.get("/console/alerts")).status_code == 200
-            await asyncio.sleep(1.5)
-            assert (await c.get("/console/alerts")).status_code == 303
+    async with (
+        console_server(pool, console_session_idle_s=1) as url,
+        httpx.AsyncClient(base_url=url) as c,
+    ):
+        assert (await login(c, "op.acme")).status_code == 303
+        assert (await c.get("/console/alerts")).status_code == 200
+        await asyncio.sleep(1.5)
+        assert (await c.get("/console/alerts")).status_code == 303
 
 
 async def test_password_change_ends_other_sessions(url: str) -> None:

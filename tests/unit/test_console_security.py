@@ -77,3 +77,22 @@ def test_words_default_to_chinese_and_times_to_the_zone() -> None:
     assert i18n.word("locked", "en", s=5) == "Account locked; try again in 5 s"
     assert i18n.local(NOW, "Asia/Shanghai") == "2026-12-01 16:00:00"
     assert i18n.local(None, "UTC") == ""
+
+
+def test_headlines_name_device_site_and_the_catalogs_metric() -> None:
+    from console.wording import Names, headline
+
+    names = Names(
+        devices={"acme-r1": ("Robot 1", "north", "substation-robot")},
+        sites={"north": "North yard"},
+        metrics={("substation-robot", "motor_temp_c"): "drive motor winding temperature"},
+    )
+    a = {"device_id": "acme-r1", "site_id": "north", "metric": "motor_temp_c",
+         "sentence": "motor_temp_c 97 °C beyond its limit 85 °C for 3 min"}  # fmt: skip
+    assert headline(a, names) == (
+        "Robot 1 (acme-r1) at North yard: drive motor winding temperature 97 °C beyond its"
+        " limit 85 °C for 3 min"
+    )
+    bare = {"device_id": "x-1", "site_id": None, "metric": None, "sentence": "silent for 5 min"}
+    assert headline(bare, names) == "x-1: silent for 5 min"
+    assert headline(a | {"metric": "speed_mps"}, Names()) == f"acme-r1 at north: {a['sentence']}"
