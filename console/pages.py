@@ -19,7 +19,7 @@ from registry import service as registry
 from servitize.db import Pool
 
 # Chart ranges: how far back and which rollup width.
-RANGES = {"1h": (timedelta(hours=1), "1m"), "1d": (timedelta(days=1), "1h"),
+RANGES = {"1h": (timedelta(hours=1), "1m"), "1d": (timedelta(days=1), "1m"),
           "30d": (timedelta(days=30), "1h")}  # fmt: skip
 _RANK = {s.value: i for i, s in enumerate(Severity)}
 # Alert lists filter device type and text over this many newest alerts of the other filters.
@@ -78,12 +78,23 @@ def site_plot(sites: list[dict[str, Any]], w: int = 600, h: int = 300) -> list[d
     lats, lons = [s["latitude"] for s in placed], [s["longitude"] for s in placed]
     span_lat, span_lon = max(max(lats) - min(lats), 1e-6), max(max(lons) - min(lons), 1e-6)
     pad = 30
-    return [
+    points = [
         {"id": s["id"], "name": s["name"],
          "x": round(pad + (s["longitude"] - min(lons)) / span_lon * (w - 2 * pad), 1),
          "y": round(h - pad - (s["latitude"] - min(lats)) / span_lat * (h - 2 * pad), 1)}
         for s in placed
     ]  # fmt: skip
+    return _labelled(points, w)
+
+
+def _labelled(points: list[dict[str, Any]], w: int) -> list[dict[str, Any]]:
+    """Labels on the side with room, stacked below neighbours' labels instead of over them."""
+    for n, p in enumerate(points):
+        p["anchor"] = "end" if p["x"] > w * 0.6 else "start"
+        p["dx"] = -9 if p["anchor"] == "end" else 9
+        near = [q for q in points[:n] if abs(q["x"] - p["x"]) < 80 and abs(q["y"] - p["y"]) < 14]
+        p["dy"] = 4 + 14 * len(near)
+    return points
 
 
 async def alert_list(pool: Pool, who: Principal, q: dict[str, str | None]) -> list[dict[str, Any]]:
@@ -170,7 +181,8 @@ async def device_series(
          "severity": a["severity"], "id": a["id"]}
         for a in (await alerts.list_alerts(pool, f))[0] if a["metric"] == metric
     ]  # fmt: skip
-    return {"series": series(rows), "alerts": marks}
+    span = [(now - back).timestamp(), now.timestamp()]
+    return {"series": series(rows), "alerts": marks, "range": span}
 
 
 async def finance(pool: Pool, who: Principal) -> dict[str, Any]:

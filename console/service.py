@@ -17,7 +17,7 @@ from registry import service as registry
 from servitize.db import Pool, transaction
 from servitize.settings import Settings
 
-__all__ = ["LoginRefused", "create_user", "login", "open_session"]
+__all__ = ["LoginRefused", "ThrottlePolicy", "create_user", "login", "open_session"]
 
 
 class UserExists(ValueError):
@@ -139,6 +139,19 @@ async def change_password(pool: Pool, user: User, old: str, new: str, token: str
             raise LoginRefused("bad_credentials")
         await repo.set_password(conn, user.id, digest)
         await repo.delete_user_sessions(conn, user.id, keep=security.token_hash(token))
+
+
+async def reset_password(pool: Pool, username: str, password: str, *, role: str) -> None:
+    """Set a user's password (creating the provider-wide user with this role if missing);
+    the user's sessions end. For operators' tooling (the demo's login), not for people."""
+    digest = security.hash_password(check_password(password))
+    async with transaction(pool) as conn:
+        row = await repo.login_row(conn, username)
+        if row is None:
+            await repo.insert_user(conn, _check_username(username), "", role, None, digest)
+            return
+        await repo.set_password(conn, row["id"], digest)
+        await repo.delete_user_sessions(conn, row["id"], keep=None)
 
 
 async def purge_sessions(pool: Pool, idle_s: int) -> int:

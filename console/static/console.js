@@ -42,7 +42,7 @@
     return function (ts) { return zone ? uPlot.tzDate(new Date(ts * 1e3), zone) : new Date(ts * 1e3); };
   }
 
-  function draw(el, data, spans) {
+  function draw(el, data, spans, range) {
     el.innerHTML = "";
     if (!data.t.length) { el.textContent = "—"; return; }
     var width = Math.min(el.parentElement.clientWidth || 900, 1100);
@@ -53,7 +53,12 @@
       series: [{}, { label: "avg", stroke: "#2f6fdf", width: 1.5 },
                { label: "min", stroke: "#9aa5b5", width: 1 }, { label: "max", stroke: "#9aa5b5", width: 1 }]
     };
-    new uPlot(opts, [data.t, data.avg, data.min, data.max], el);
+    var cols = [data.t, data.avg, data.min, data.max];
+    if (range) {
+      // empty points at both ends: the x axis spans the chosen range (zoom still works)
+      cols = cols.map(function (c, i) { return [i ? null : range[0]].concat(c, [i ? null : range[1]]); });
+    }
+    new uPlot(opts, cols, el);
   }
 
   function alertChart() {
@@ -67,7 +72,7 @@
       var url = "/console/devices/" + encodeURIComponent(el.dataset.device) + "/series?metric=" +
         encodeURIComponent(el.dataset.metric) + "&range=" + range;
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
-        draw(el, d.series, d.alerts);
+        draw(el, d.series, d.alerts, d.range);
         el.dataset.loaded = range;
       });
     });
