@@ -58,7 +58,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "period": ("账期", "Period"),
     "status": ("状态", "Status"),
     "total": ("合计", "Total"),
-    "revenue": ("收入 / MRR", "Revenue / MRR"),
+    "revenue": ("月经常性收入 MRR(含草稿发票)", "Monthly recurring revenue (drafts included)"),
     "role": ("角色", "Role"),
     "create_user": ("新建用户", "Create user"),
     "display_name": ("姓名", "Name"),

@@ -84,16 +84,16 @@ def site_plot(sites: list[dict[str, Any]], w: int = 600, h: int = 300) -> list[d
          "y": round(h - pad - (s["latitude"] - min(lats)) / span_lat * (h - 2 * pad), 1)}
         for s in placed
     ]  # fmt: skip
-    return _labelled(points, w)
+    return _labelled(points, w, h)
 
 
-def _labelled(points: list[dict[str, Any]], w: int) -> list[dict[str, Any]]:
-    """Labels on the side with room, stacked below neighbours' labels instead of over them."""
+def _labelled(points: list[dict[str, Any]], w: int, h: int) -> list[dict[str, Any]]:
+    """Labels on the side with room, stacked (towards the middle) clear of neighbours'."""
     for n, p in enumerate(points):
         p["anchor"] = "end" if p["x"] > w * 0.6 else "start"
         p["dx"] = -9 if p["anchor"] == "end" else 9
         near = [q for q in points[:n] if abs(q["x"] - p["x"]) < 80 and abs(q["y"] - p["y"]) < 14]
-        p["dy"] = 4 + 14 * len(near)
+        p["dy"] = 4 + (14 if p["y"] < h / 2 else -14) * len(near)
     return points
 
 
@@ -205,7 +205,10 @@ async def _revenue(pool: Pool, who: Principal, now: Period) -> list[dict[str, An
     first = now
     for _ in range(11):
         first = first.previous()
-    report = await report_service.revenue_report(pool, first, now, who.tenant_id)
+    # drafts count too: this month's draft is the newest view of recurring revenue
+    report = await report_service.revenue_report(
+        pool, first, now, who.tenant_id, include_drafts=True
+    )
     return list(report["months"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,22 @@ def test_headlines_name_device_site_and_the_catalogs_metric() -> None:
     bare = {"device_id": "x-1", "site_id": None, "metric": None, "sentence": "silent for 5 min"}
     assert headline(bare, names) == "x-1: silent for 5 min"
     assert headline(a | {"metric": "speed_mps"}, Names()) == f"acme-r1 at north: {a['sentence']}"
+
+
+def test_site_plot_keeps_points_and_labels_inside() -> None:
+    from console.pages import site_plot
+
+    near = [
+        {"id": f"s{i}", "name": f"S{i}", "latitude": 30 + i * 1e-4, "longitude": 120.0}
+        for i in range(3)
+    ]
+    sites: list[dict[str, Any]] = [
+        *near,
+        {"id": "far", "name": "Far", "latitude": 31, "longitude": 121},
+        {"id": "none", "name": "N", "latitude": None, "longitude": None},
+    ]
+    pts = {p["id"]: p for p in site_plot(sites, 600, 300)}
+    assert set(pts) == {"s0", "s1", "s2", "far"}
+    assert all(30 <= p["x"] <= 570 and 30 <= p["y"] <= 270 for p in pts.values())
+    assert pts["far"]["anchor"] == "end" and pts["s0"]["anchor"] == "start"
+    assert len({p["y"] + p["dy"] for p in pts.values()}) == 4  # no two labels on one line
