@@ -28,7 +28,7 @@ PREFIX = "/api/v1"
 # client from making the server buffer arbitrary amounts.
 MAX_BODY_BYTES = 1024 * 1024
 # Routers of other domains, mounted when their modules are installed.
-OPTIONAL_ROUTERS = ("analytics.alerts.routes", "billing.routes")
+OPTIONAL_ROUTERS = ("analytics.alerts.routes", "billing.routes", "fleet.routes")
 
 DESCRIPTION = """Operator and finance API of Servitize.
 

@@ -6,7 +6,14 @@ import importlib.util
 import subprocess
 import sys
 
-BENCHES = ("bench.ingest", "bench.simulate", "bench.detect", "bench.billing", "bench.api")
+BENCHES = (
+    "bench.ingest",
+    "bench.simulate",
+    "bench.detect",
+    "bench.billing",
+    "bench.api",
+    "bench.fleet",
+)
 
 
 def main() -> int:

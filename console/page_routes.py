@@ -11,7 +11,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from analytics.alerts import service as alerts
 from analytics.alerts.models import Conflict, NotFound
-from analytics.alerts.routes import _events as alert_events  # the API stream's own loop
+from api import sse
 from api.deps import pool_of
 from billing.errors import NotFound as NoInvoice
 from console import pages
@@ -68,8 +68,17 @@ async def events(request: Request, session: Current) -> EventSourceResponse:
     """The alert change stream of the API, scoped to the user's tenant, for the live list."""
     raw = request.query_params.get("after") or ""
     after = int(raw) if raw.isdigit() else await alerts.newest_event_id(pool_of(request))
-    tenant = session.user.tenant_id
-    return EventSourceResponse(alert_events(request, pool_of(request), tenant, after))
+    pool, tenant = pool_of(request), session.user.tenant_id
+
+    async def fetch(last: int) -> list[dict[str, Any]]:
+        return await alerts.events_after(pool, last, tenant)
+
+    feed = sse.feed(request, pool, "servitize_alerts", fetch, after, _action)
+    return EventSourceResponse(feed)
+
+
+def _action(event: dict[str, Any]) -> str:
+    return str(event["action"])
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

@@ -145,3 +145,13 @@ async def counters(conn: Connection) -> dict[str, int]:
     """Counters summed over every ingest instance."""
     rows = await conn.fetch("SELECT name, sum(value)::int8 AS v FROM ingest_counters GROUP BY name")
     return {r["name"]: r["v"] for r in rows}
+
+
+async def reachable_devices(conn: Connection, device_ids: list[str]) -> list[str]:
+    """Of these devices, those connected now: heard recently, or status online since."""
+    rows = await conn.fetch(
+        """SELECT device_id FROM device_presence WHERE device_id = ANY($1)
+           AND (presence = 'online' OR (reported_online AND presence <> 'offline'))""",
+        device_ids,
+    )
+    return [r["device_id"] for r in rows]

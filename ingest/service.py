@@ -212,3 +212,9 @@ event_counts = read_repository.event_counts
 reading_counts = read_repository.reading_counts
 availability = read_repository.availability
 counter_totals = repository.counters
+
+
+async def reachable(pool: Pool, device_ids: list[str]) -> set[str]:
+    """Devices that are connected now, by what ingest saw (status topic, Last Will, silence)."""
+    async with pool.acquire() as conn:
+        return set(await repository.reachable_devices(conn, device_ids))

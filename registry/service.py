@@ -91,6 +91,8 @@ def mosquitto_acl(service_users: list[str]) -> str:
         "# Devices: the MQTT username is the device id; each writes only its own subtree.",
         "pattern write devices/%u/#",
         "pattern read devices/%u/commands/#",
+        "pattern read devices/%u/twin/delta",
+        "pattern read devices/%u/ota/chunk",
         "",
     ]
     for user in service_users:

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "analytics.cli",
     "billing.cli",
     "api.cli",
+    "fleet.cli",
     "console.cli",
     "servitize.demo",
 )

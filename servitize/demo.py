@@ -91,6 +91,7 @@ async def _run(args: argparse.Namespace) -> int:
             path = await active_path(conn)
         log.info("storage path: %s", path.value)
         passwords = await _register_fleet(pool)
+        settings = _fleet_key(settings)
         ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event(), passwords=passwords)
         await _run_parts(ctx, args.duration)
     finally:
@@ -108,6 +109,20 @@ async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
     from simulators.service import register_fleet
 
     return await register_fleet(pool, fleet("demo", 1))
+
+
+def _fleet_key(settings: Settings) -> Settings:
+    """A provider signing key for the demo's firmware campaign (kept across runs)."""
+    if settings.fleet_signing_key is not None or importlib.util.find_spec("fleet") is None:
+        return settings
+    from fleet import signing
+
+    path = settings.data_dir / "demo" / "fleet-signing.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(signing.private_pem(signing.new_key()))
+        path.chmod(0o600)
+    return settings.model_copy(update={"fleet_signing_key": path})
 
 
 async def _run_parts(ctx: DemoContext, duration: float) -> None:
@@ -146,6 +161,7 @@ def _parts() -> list[tuple[str, Part]]:
         ("detector", "analytics.monitor.detect", _detector),
         ("api", "api.app", _api),
         ("billing", "billing.service", _billing),
+        ("fleet", "fleet.demo", _fleet),
     ]
     parts += [(n, p) for n, module, p in optional if importlib.util.find_spec(module)]
     return parts
@@ -168,9 +184,24 @@ async def _simulators(ctx: DemoContext) -> None:
 
     labels = ctx.settings.data_dir / "demo" / "labels.json"
     ctx.notes.append(f"Simulated fleet: fault ground truth is written to {labels}")
+    agents = None
+    if importlib.util.find_spec("fleet") is not None and ctx.settings.fleet_signing_key:
+        from fleet.signing import load_private, public_pem
+        from simulators.agent import agent_factory
+
+        # Devices hold the provider's public key; one in ten fails its install and rolls back.
+        pem = public_pem(load_private(ctx.settings.fleet_signing_key))
+        agents = agent_factory(pem, fail_share=0.1)
     await run_demo_fleet(
-        ctx.pool, ctx.mqtt_url, ctx.stop, labels_path=labels, passwords=ctx.passwords
-    )
+        ctx.pool, ctx.mqtt_url, ctx.stop, labels_path=labels, passwords=ctx.passwords,
+        agents=agents,
+    )  # fmt: skip
+
+
+async def _fleet(ctx: DemoContext) -> None:
+    from fleet.demo import run_fleet_demo
+
+    await run_fleet_demo(ctx.pool, ctx.settings, ctx.mqtt_url, ctx.stop, ctx.notes)
 
 
 async def _detector(ctx: DemoContext) -> None:

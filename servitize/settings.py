@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
 
+    # Fleet (commands, twins, packages, campaigns)
+    fleet_client_id: str = "servitize-fleet-1"
+    fleet_tick_s: float = Field(default=1.0, gt=0)
+    # A command without receipt is sent again after base, 2 base, 4 base ... up to cap.
+    fleet_retry_base_s: float = Field(default=5.0, gt=0)
+    fleet_retry_cap_s: float = Field(default=300.0, gt=0)
+    fleet_max_package_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    fleet_chunk_bytes: int = Field(default=32 * 1024, ge=256, le=256 * 1024)
+    # PEM files of the provider's Ed25519 signing key (private) and its public half.
+    fleet_signing_key: Path | None = None
+    # HMAC secret of short-lived HTTP download tokens (unset: derived from the signing key);
+    # the API and `servitize fleet run` must share it.
+    fleet_download_secret: str | None = None
+    fleet_download_ttl_s: int = Field(default=900, ge=1)
+
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000

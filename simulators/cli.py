@@ -44,6 +44,17 @@ def register(sub: Any) -> None:
         "--connections", type=int, default=4, help="shared connections (accelerated/fleet)"
     )
     p.add_argument("--duration", type=float, help="wall seconds to run (realtime/fleet)")
+    p.add_argument(
+        "--public-key",
+        type=Path,
+        help="realtime: the provider's Ed25519 public key (PEM) devices verify with",
+    )
+    p.add_argument(
+        "--fail-share",
+        type=float,
+        default=0.0,
+        help="realtime: share of devices whose firmware install fails and rolls back",
+    )
     p.add_argument("--no-register", action="store_true", help="do not touch the registry")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(handler=_simulate)
@@ -158,6 +169,7 @@ async def _live(args: argparse.Namespace, sim_fleet: Fleet, profile: Any) -> int
         )
         print(f"published {stats.messages:,} messages in {stats.seconds:.0f} s")
         return 0
+    from simulators.agent import agent_factory
     from simulators.realtime import run_realtime
 
     def save(labels: list[Any]) -> None:
@@ -166,9 +178,10 @@ async def _live(args: argparse.Namespace, sim_fleet: Fleet, profile: Any) -> int
                            int(time.time() * 1000), speedup)  # fmt: skip
             write_labels(args.labels, info, labels)
 
+    pem = args.public_key.read_bytes() if args.public_key else None
     res = await run_realtime(
         sim_fleet, url, planner, stop, passwords=passwords, speedup=speedup, on_labels=save,
-        start_ms=now,
+        start_ms=now, agents=agent_factory(pem, args.fail_share, args.seed),
     )  # fmt: skip
     sent = sum(s.readings_sent for s in res.clients.values())
     print(f"sent {sent:,} readings; {len(res.faults)} faults injected")

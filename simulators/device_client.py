@@ -16,6 +16,7 @@ from typing import Any
 import aiomqtt
 
 from servitize.mqtturl import MqttUrl
+from simulators.agent import DeviceAgent
 from simulators.messages import (
     MAX_BATCH_READINGS,
     encode,
@@ -53,6 +54,8 @@ class DeviceClient:
         buffer_limit: int = 100_000,
         backoff_s: tuple[float, float] = (0.5, 30.0),
         keepalive_s: int = 30,
+        agent: DeviceAgent | None = None,
+        mqtt5: bool = False,
     ) -> None:
         self.device_id = device_id
         self.broker = broker.with_credentials(device_id, password)
@@ -67,6 +70,9 @@ class DeviceClient:
         self._silent_until = 0.0
         self._dead = False
         self._jitter = random.Random(device_id)
+        # Answers fleet commands and applies twin settings when given.
+        self.agent = agent
+        self.protocol = aiomqtt.ProtocolVersion.V5 if mqtt5 else aiomqtt.ProtocolVersion.V311
 
     def send_reading(self, reading: dict[str, Any]) -> None:
         """Queue a reading; it goes out now if connected, else after reconnecting."""
@@ -140,11 +146,18 @@ class DeviceClient:
         b = self.broker
         async with aiomqtt.Client(
             b.host, b.port, username=b.username, password=b.password, identifier=self.device_id,
-            will=will, keepalive=self.keepalive_s, clean_session=True, timeout=10,
+            will=will, keepalive=self.keepalive_s, timeout=10, protocol=self.protocol,
+            clean_session=None if self.protocol == aiomqtt.ProtocolVersion.V5 else True,
         ) as client:  # fmt: skip
             self._client, self._dead = client, False
             try:
+                if self.agent is not None:
+                    for topic in self.agent.subscriptions():
+                        await client.subscribe(topic, qos=1)
                 await client.publish(status_topic(self.device_id), b"online", qos=1, retain=True)
+                if self.agent is not None:
+                    for out in self.agent.on_connect():
+                        await client.publish(out.topic, out.payload, qos=1, retain=out.retain)
                 self.stats.connects += 1
                 self.connected.set()
                 await self._serve(client, stop)
@@ -157,7 +170,7 @@ class DeviceClient:
 
     async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event) -> None:
         sender = asyncio.create_task(self._send_loop(client))
-        watcher = asyncio.create_task(_watch(client))
+        watcher = asyncio.create_task(self._watch(client))
         stopper = asyncio.create_task(stop.wait())
         done, pending = await asyncio.wait(
             {sender, watcher, stopper}, return_when=asyncio.FIRST_COMPLETED
@@ -200,6 +213,22 @@ class DeviceClient:
             self.buffer.popleft()
         self.stats.readings_sent += len(run)
 
+    async def _watch(self, client: aiomqtt.Client) -> None:
+        """Answer downlink messages; returns (by raising MqttError) when the connection drops."""
+        async for message in client.messages:
+            if self.agent is None or self._dead:
+                continue
+            props = message.properties
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            outs = self.agent.handle(
+                message.topic.value, payload,
+                getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None),
+            )  # fmt: skip
+            for out in outs:
+                await client.publish(out.topic, out.payload, qos=1, retain=out.retain)
+            if self.agent.take_reboot():  # offline briefly (the Will goes out), then back
+                self.go_silent(self.agent.reboot_s)
+
 
 def _leading_telemetry(
     buffer: deque[tuple[str, dict[str, Any]]],
@@ -210,12 +239,6 @@ def _leading_telemetry(
             break
         out.append(item)
     return out
-
-
-async def _watch(client: aiomqtt.Client) -> None:
-    """Returns (by raising MqttError) when the connection drops."""
-    async for _ in client.messages:
-        pass
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from servitize.mqtturl import MqttUrl
+from simulators.agent import DeviceAgent
 from simulators.device_client import ClientStats, DeviceClient
 from simulators.faults import FaultPlanner
 from simulators.fleet import Fleet
@@ -67,6 +68,7 @@ async def feed_device(
 ) -> None:  # fmt: skip
     """Hand the device's readings, events and communication losses to its client on time."""
     silenced: set[Fault] = set()
+    pace = _Pace(client)
     while not stop.is_set():
         known = len(stream.faults_seen)
         chunk = stream.next_chunk()
@@ -85,9 +87,25 @@ async def feed_device(
                 return
             if kind == 0:
                 client.go_silent((timeline.wall_ms(body.end_ms) - wall) / 1000)
-            else:
+            elif kind == 2 or pace.due(ts):
                 body["ts"] = wall
                 (client.send_reading if kind == 1 else client.send_event)(body)
+
+
+class _Pace:
+    """Thins readings to the reporting interval set through the twin (none set: all go)."""
+
+    def __init__(self, client: DeviceClient) -> None:
+        self.client = client
+        self.last_ms: int | None = None
+
+    def due(self, model_ms: int) -> bool:
+        agent = self.client.agent
+        interval = agent.reporting_interval_s if agent is not None else None
+        if interval and self.last_ms is not None and model_ms - self.last_ms < interval * 1000:
+            return False
+        self.last_ms = model_ms
+        return True
 
 
 async def run_realtime(
@@ -101,6 +119,7 @@ async def run_realtime(
     on_labels: Callable[[list[Fault]], None] | None = None,
     client_options: dict[str, Any] | None = None,
     start_ms: int | None = None,
+    agents: Callable[[str], DeviceAgent] | None = None,
 ) -> RealtimeResult:
     """Run every device of the fleet live until stop is set."""
     url = mqtt_url if isinstance(mqtt_url, MqttUrl) else MqttUrl.parse(mqtt_url)
@@ -108,9 +127,12 @@ async def run_realtime(
     timeline = Timeline(now, now, speedup)
     streams = [DeviceStream(d, now, planner) for d in fleet.devices]
     clients = [
-        DeviceClient(d.id, url, (passwords or {}).get(d.id), **(client_options or {}))
+        DeviceClient(
+            d.id, url, (passwords or {}).get(d.id), agent=(agents or DeviceAgent)(d.id),
+            **(client_options or {}),
+        )
         for d in fleet.devices
-    ]
+    ]  # fmt: skip
 
     def labels() -> list[Fault]:
         return [timeline.fault(f) for s in streams for f in s.faults_seen]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from registry import service as registry
 from servitize.db import Pool
 from simulators import faults as fault_profiles
+from simulators.agent import DeviceAgent
 from simulators.faults import FaultPlanner
 from simulators.fleet import Fleet, fleet
 from simulators.labels import RunInfo, write_labels
@@ -48,6 +50,7 @@ async def run_demo_fleet(
     faults: str = "demo",
     labels_path: Path | None = None,
     passwords: dict[str, str] | None = None,
+    agents: Callable[[str], DeviceAgent] | None = None,
 ) -> RealtimeResult:
     """Register the demo fleet (when a pool is given) and run it live until stop_event is set.
 
@@ -71,5 +74,5 @@ async def run_demo_fleet(
 
     return await run_realtime(
         sim_fleet, mqtt_url, planner, stop_event, passwords=passwords, speedup=speedup,
-        on_labels=save, start_ms=now,
+        on_labels=save, start_ms=now, agents=agents,
     )  # fmt: skip

@@ -3,10 +3,7 @@ windows and webhook settings. Mounted under /api/v1 by the API app."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +24,7 @@ from analytics.alerts.schemas import (
     WebhookIn,
     WebhookOut,
 )
+from api import sse
 from api.deps import get_pool
 from api.problems import Problem
 from api.security import Principal, require_role
@@ -39,8 +37,6 @@ Reader = Annotated[Principal, Depends(require_role("operator", "viewer", "financ
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 AlertId = Annotated[int, Path(ge=1)]
 T = TypeVar("T")
-# How long a stream waits for a notification before looking anyway.
-STREAM_POLL_S = 5.0
 
 
 async def _call(action: Awaitable[T]) -> T:
@@ -105,49 +101,16 @@ async def stream(
     after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
 ) -> EventSourceResponse:
     """Every alert change as an SSE event (id = event id; resume with Last-Event-ID)."""
-    start = after if after is not None else _event_id(last_event_id)
-    return EventSourceResponse(_events(request, pool, who.tenant_id, start))
+
+    async def fetch(last: int) -> list[dict[str, Any]]:
+        return await service.events_after(pool, last, who.tenant_id)
+
+    start = sse.last_event_id(last_event_id, after)
+    return EventSourceResponse(sse.feed(request, pool, "servitize_alerts", fetch, start, _action))
 
 
-def _event_id(header: str | None) -> int:
-    if header is None:
-        return 0
-    try:
-        return max(int(header), 0)
-    except ValueError:
-        raise Problem(400, "Bad Request", "Last-Event-ID must be an event id") from None
-
-
-def _rfc3339(value: object) -> str:
-    """Times as the REST API writes them (2026-12-01T08:00:00.123+00:00), the rest as text."""
-    iso = getattr(value, "isoformat", None)
-    return str(iso()) if callable(iso) else str(value)
-
-
-async def _events(
-    request: Request, pool: Pool, tenant: str | None, last: int
-) -> AsyncIterator[dict[str, Any]]:
-    wake = asyncio.Event()
-
-    def poke(*_: object) -> None:
-        wake.set()
-
-    async with pool.acquire() as listen:
-        await listen.add_listener("servitize_alerts", poke)
-        try:
-            while not await request.is_disconnected():
-                wake.clear()
-                for ev in await service.events_after(pool, last, tenant):
-                    last = ev["id"]
-                    yield {
-                        "id": str(ev["id"]),
-                        "event": ev["action"],
-                        "data": json.dumps(ev, default=_rfc3339),
-                    }
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), STREAM_POLL_S)
-        finally:
-            await listen.remove_listener("servitize_alerts", poke)
+def _action(event: dict[str, Any]) -> str:
+    return str(event["action"])
 
 
 @router.get(

@@ -19,12 +19,15 @@ from tests.integration.ingest_support import publish, running_ingest, seed
 from tests.integration.test_api_support import live_server
 
 
-async def _events(base: str, token: str, out: list[dict[str, Any]], **headers: str) -> None:
-    """Collect SSE events (id, event, parsed data) from the alert stream until cancelled."""
+async def _events(
+    base: str, token: str, out: list[dict[str, Any]], path: str = "/api/v1/alerts/stream",
+    **headers: str,
+) -> None:  # fmt: skip
+    """Collect SSE events (id, event, parsed data) from a stream until cancelled."""
     h = {"Authorization": f"Bearer {token}", **headers}
     async with (
         httpx.AsyncClient(base_url=base, timeout=None) as c,
-        c.stream("GET", "/api/v1/alerts/stream", headers=h) as response,
+        c.stream("GET", path, headers=h) as response,
     ):
         assert response.status_code == 200
         event: dict[str, Any] = {}

@@ -22,6 +22,7 @@ PACKAGES = (
     "billing",
     "api",
     "simulators",
+    "fleet",
     "console",
 )
 # analytics is four rooms; each is a package of its own for these rules
@@ -61,6 +62,13 @@ OWNERS = {
     "billing_credit_notes": "billing",
     "billing_number_counters": "billing",
     "api_keys": "api",
+    "fleet_commands": "fleet",
+    "fleet_events": "fleet",
+    "fleet_twins": "fleet",
+    "fleet_blobs": "fleet",
+    "fleet_packages": "fleet",
+    "fleet_campaigns": "fleet",
+    "fleet_updates": "fleet",
     "console_users": "console",
     "console_sessions": "console",
 }

@@ -1,0 +1,1 @@
+"""Fleet: downlink commands, device twins, firmware packages and staged update campaigns."""
