@@ -13,6 +13,7 @@ BENCHES = (
     "bench.billing",
     "bench.api",
     "bench.fleet",
+    "bench.console",
 )
 
 
