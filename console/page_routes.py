@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Path, Request
@@ -15,6 +15,7 @@ from api import sse
 from api.deps import pool_of
 from billing.errors import NotFound as NoInvoice
 from console import pages
+from console.models import Session
 from console.web import Current, Refused, render, require
 
 router = APIRouter()
@@ -81,48 +82,62 @@ def _action(event: dict[str, Any]) -> str:
     return str(event["action"])
 
 
+async def _detail(request: Request, session: Session, template: str, **data: Any) -> Response:
+    """A one-object page (data: its name in the template and the object), times in the
+    object's tenant's zone."""
+    (obj,) = data.values()
+    zones = await pages.zones(pool_of(request), session.user.principal)
+    return render(request, template, **data, zone=zones.get(obj["tenant_id"], "UTC"))
+
+
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 async def alert(request: Request, alert_id: AlertId, session: Current) -> Response:
-    who, pool = session.user.principal, pool_of(request)
-    data = await _found(pages.alert(pool, who, alert_id))
-    zones = await pages.zones(pool, who)
-    return render(request, "alert.html", a=data, zone=zones.get(data["tenant_id"], "UTC"))
+    data = await _found(pages.alert(pool_of(request), session.user.principal, alert_id))
+    return await _detail(request, session, "alert.html", a=data)
+
+
+async def _act(session: Session, alert_id: int, action: Callable[[], Awaitable[Any]]) -> Response:
+    """An operator's action on an alert, then back to the alert's page."""
+    require(session, "operator")
+    await _found(action())
+    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/ack")
 async def acknowledge(request: Request, alert_id: AlertId, session: Current) -> Response:
-    require(session, "operator")
     u = session.user
-    await _found(alerts.acknowledge(pool_of(request), alert_id, u.actor, u.tenant_id))
-    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
+    pool = pool_of(request)
+    return await _act(
+        session, alert_id, lambda: alerts.acknowledge(pool, alert_id, u.actor, u.tenant_id)
+    )
 
 
 @router.post("/alerts/{alert_id}/resolve")
 async def resolve(
     request: Request, alert_id: AlertId, session: Current, note: Annotated[str, Form()] = ""
 ) -> Response:
-    require(session, "operator")
     u = session.user
-    await _found(alerts.resolve(pool_of(request), alert_id, u.actor, u.tenant_id, note))
-    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
+    pool = pool_of(request)
+    return await _act(
+        session, alert_id, lambda: alerts.resolve(pool, alert_id, u.actor, u.tenant_id, note)
+    )
 
 
 @router.post("/alerts/{alert_id}/comment")
 async def comment(
     request: Request, alert_id: AlertId, session: Current, body: Annotated[str, Form()]
 ) -> Response:
-    require(session, "operator")
     u = session.user
-    await _found(alerts.comment(pool_of(request), alert_id, u.actor, body, u.tenant_id))
-    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
+    pool = pool_of(request)
+    return await _act(
+        session, alert_id, lambda: alerts.comment(pool, alert_id, u.actor, body, u.tenant_id)
+    )
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
 async def device(request: Request, device_id: str, session: Current) -> Response:
-    who, pool = session.user.principal, pool_of(request)
-    data = await _found(pages.device(pool, who, device_id))
-    zones = await pages.zones(pool, who)
-    return render(request, "device.html", d=data, zone=zones.get(data["tenant_id"], "UTC"))
+    data = await _found(pages.device(pool_of(request), session.user.principal, device_id))
+    return await _detail(request, session, "device.html", d=data)
 
 
 @router.get("/devices/{device_id}/series")
