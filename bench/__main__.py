@@ -8,6 +8,7 @@ import sys
 
 BENCHES = (
     "bench.ingest",
+    "bench.ingest_restart",
     "bench.simulate",
     "bench.detect",
     "bench.billing",

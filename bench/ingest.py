@@ -66,6 +66,9 @@ def _consumer(kind: str, db_url: str, mqtt_url: str, client_id: str) -> subproce
         SERVITIZE_MQTT_URL=mqtt_url,
         SERVITIZE_LOG_LEVEL="WARNING",
     )
+    if " x" in kind:  # several processes share the load: a $share group (no broker restarts)
+        env |= {"SERVITIZE_INGEST_GROUP": "ingest"}
+        env |= {"SERVITIZE_INGEST_ALLOW_MOSQUITTO_SHARE": "true"}
     cmd = (
         [sys.executable, "-m", "servitize.cli", "ingest", "--client-id", client_id]
         if kind.startswith("servitize")

@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 def register(sub: Any) -> None:
     """Add `ingest`."""
     p = sub.add_parser("ingest", help="consume device MQTT messages into the database")
-    p.add_argument("--client-id", help="MQTT client id (unique per process; persistent session)")
-    p.add_argument("--group", help="shared subscription group ('' to not share)")
+    p.add_argument(
+        "--client-id", help="MQTT client id (default and required: the MQTT username, if any)"
+    )
+    p.add_argument(
+        "--group", help="shared subscription group (default '': not shared; docs/ingest.md)"
+    )
     p.set_defaults(handler=_run)
 
 
@@ -39,7 +43,8 @@ async def _run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"ingest_group": args.group})
     if not settings.mqtt_url:
         raise db.ConfigError("SERVITIZE_MQTT_URL is not set (e.g. mqtt://127.0.0.1:1883)")
-    pool = await startup.service_pool(f"ingest {settings.ingest_client_id}", max_size=4)
+    config = IngestConfig.from_settings(settings, settings.mqtt_url)
+    pool = await startup.service_pool(f"ingest {config.client_id}", max_size=4)
     try:
         if settings.ingest_metrics_port:
             from prometheus_client import start_http_server
@@ -47,7 +52,7 @@ async def _run(args: argparse.Namespace) -> int:
             start_http_server(settings.ingest_metrics_port, addr="127.0.0.1")
         stop = asyncio.Event()
         stop_on_signals(stop)
-        service = IngestService(pool, IngestConfig.from_settings(settings, settings.mqtt_url))
+        service = IngestService(pool, config)
         upkeep = run_upkeep(
             pool, stop, settings.rollup_interval_s, settings.telemetry_retention_days
         )

@@ -17,10 +17,19 @@ from ingest.batch import Batch, Delivery
 from ingest.counters import Counters
 from ingest.models import Parsed
 from ingest.registry_cache import RegistryCache
+from ingest.session import (
+    VERSION_TOPIC,
+    VERSION_WAIT_S,
+    Backoff,
+    UnsafeBrokerError,
+    ingest_client_id,
+    is_mosquitto,
+    shared_group_risk,
+)
 from ingest.topics import subscriptions
 from ingest.validation import Limits, internal_error, parse_message
 from ingest.writer import BatchWriter
-from servitize.db import Pool
+from servitize.db import ConfigError, Pool
 from servitize.mqtturl import MqttUrl
 from servitize.settings import Settings
 
@@ -33,7 +42,10 @@ class IngestConfig:
 
     mqtt: MqttUrl
     client_id: str = "servitize-ingest-1"
-    group: str = "ingest"
+    # '' = a plain persistent subscription, which the broker restores after a restart.
+    group: str = ""
+    # Run a $share group on Mosquitto anyway (it loses messages when the broker restarts).
+    allow_mosquitto_share: bool = False
     batch_max_rows: int = 5000
     batch_max_delay_s: float = 0.2
     registry_refresh_s: float = 5.0
@@ -43,10 +55,12 @@ class IngestConfig:
     @classmethod
     def from_settings(cls, settings: Settings, mqtt_url: str) -> IngestConfig:
         """Build from SERVITIZE_* settings."""
+        mqtt = MqttUrl.parse(mqtt_url)
         return cls(
-            mqtt=MqttUrl.parse(mqtt_url),
-            client_id=settings.ingest_client_id,
+            mqtt=mqtt,
+            client_id=ingest_client_id(settings.ingest_client_id, mqtt),
             group=settings.ingest_group,
+            allow_mosquitto_share=settings.ingest_allow_mosquitto_share,
             batch_max_rows=settings.ingest_batch_max_rows,
             batch_max_delay_s=settings.ingest_batch_max_delay_ms / 1000,
             registry_refresh_s=settings.ingest_registry_refresh_s,
@@ -75,6 +89,11 @@ class IngestService:
         self._pending = Batch()
         self._client: aiomqtt.Client | None = None
         self._generation = 0
+        self.backoff = Backoff()
+        self.reconnect_delays: list[float] = []  # what each lost connection waited
+        self.broker_version: str | None = None
+        self.fatal: str | None = None
+        self._share_checked = False
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -98,20 +117,26 @@ class IngestService:
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
+        if self.fatal:
+            raise ConfigError(self.fatal)
 
     async def _consume_forever(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
         while not stop.is_set():
             try:
                 await self._consume_once()
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
-                log.warning("broker connection lost (%s); reconnecting in %.1f s", exc, backoff)
-                await asyncio.sleep(backoff)
-                # Reconnect quickly after a blip, at most every 30 s during an outage.
-                backoff = min(backoff * 2, 30.0)
-            else:
-                backoff = 0.5
+                # At once after a blip (the loss window is the time without a session), then
+                # backing off to every 5 s during an outage; reset by each good connection.
+                delay = self.backoff.next_delay()
+                self.reconnect_delays.append(delay)
+                log.warning("broker connection lost (%s); reconnecting in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+            except UnsafeBrokerError as exc:
+                self.fatal = f"ingest refuses to start: {exc}"
+                log.error("%s", self.fatal)
+                stop.set()
+                return
 
     def _new_client(self) -> aiomqtt.Client:
         url = self.config.mqtt
@@ -133,9 +158,13 @@ class IngestService:
     async def _consume_once(self) -> None:
         async with self._new_client() as client:
             self._client, self._generation = client, self._generation + 1
+            if self.config.group and not self._share_checked:
+                await self._check_shared_group(client)
+                self._share_checked = True
             for topic_filter in subscriptions(self.config.group):
                 await client.subscribe(topic_filter, qos=1)
             self.connected.set()
+            self.backoff.reset()
             log.info("subscribed as %s to %s", self.config.client_id, self.config.mqtt)
             async for message in client.messages:
                 await self._accept(message)
@@ -145,7 +174,27 @@ class IngestService:
                 while not queue.empty():
                     await self._accept(queue.get_nowait())
 
+    async def _check_shared_group(self, client: aiomqtt.Client) -> None:
+        """Ask the broker what it is; refuse a $share group where a restart loses messages."""
+        await client.subscribe(VERSION_TOPIC, qos=0)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(VERSION_WAIT_S):
+                async for message in client.messages:
+                    if message.topic.value == VERSION_TOPIC:
+                        raw = message.payload if isinstance(message.payload, bytes) else b""
+                        self.broker_version = raw.decode("utf-8", "replace")
+                        break
+                    await self._accept(message)  # the persistent session's backlog
+        await client.unsubscribe(VERSION_TOPIC)
+        risk = shared_group_risk(self.config.group, self.broker_version)
+        if risk and is_mosquitto(self.broker_version) and not self.config.allow_mosquitto_share:
+            raise UnsafeBrokerError(risk)
+        if risk:
+            log.warning("%s", risk)
+
     async def _accept(self, message: aiomqtt.Message) -> None:
+        if message.topic.value.startswith("$SYS/"):
+            return  # the broker's own news (a re-published version after its restart)
         payload = message.payload if isinstance(message.payload, bytes) else b""
         try:
             parsed = parse_message(
@@ -182,6 +231,11 @@ class IngestService:
     def retries(self) -> int:
         """Database retries so far (all writers)."""
         return sum(w.retries for w in self.writers)
+
+    @property
+    def isolated_batches(self) -> int:
+        """Batches stored message by message after the database refused them whole."""
+        return sum(w.isolated for w in self.writers)
 
     async def _write_loop(self, writer: BatchWriter) -> None:
         while (batch := await self._queue.get()) is not None:

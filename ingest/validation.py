@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.models import FLAG_OUT_OF_RANGE, Parsed, Reason, Reject
+from ingest.storable import capped_int, finite_number, shown, storable
 from ingest.topics import Channel, DeviceTopic
 from registry.models import DeviceInfo
 
@@ -181,7 +182,14 @@ class _Message:
     def load_json(self, payload: bytes) -> Any:
         """The JSON document, or _INVALID with a reject."""
         try:
-            return json.loads(payload.decode("utf-8"))
+            text = payload.decode("utf-8")
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                if "integer string conversion" not in str(exc):
+                    raise
+                # An integer too long for Python: read it as a note, rejected where it stands.
+                return json.loads(text, parse_int=capped_int)
         except (UnicodeDecodeError, ValueError) as exc:
             self.rej.add(Reason.MALFORMED_JSON, f"not UTF-8 JSON: {exc}")
             return _INVALID
@@ -255,8 +263,8 @@ class _Message:
         bounds = self.ranges.get(name)
         if bounds is None:
             self.rej.add(Reason.UNKNOWN_METRIC, f"{where}: {name!r} is not in the catalog"[:200])
-        elif type(value) not in (int, float) or not math.isfinite(value):
-            detail = f"{where}: {name} = {value!r} is not a finite number"[:200]
+        elif not finite_number(value):
+            detail = f"{where}: {name} = {shown(value)} is not a finite number"[:200]
             self.rej.add(Reason.INVALID_VALUE, detail)
         else:
             flags = 0 if bounds[0] <= value <= bounds[1] else FLAG_OUT_OF_RANGE
@@ -276,6 +284,9 @@ class _Message:
             self.rej.add(Reason.INVALID_EVENT, "code and severity must be strings")
         elif not isinstance(attrs, dict):
             self.rej.add(Reason.INVALID_EVENT, "attrs must be an object")
+        elif not storable([etype, code, severity, attrs]):
+            detail = "type, code, severity and attrs must not contain \\u0000 or lone surrogates"
+            self.rej.add(Reason.INVALID_EVENT, detail)
         else:
             ts = self.checked_ts(doc.get("ts"), "event")
             if ts is not None:

@@ -57,6 +57,9 @@ class BatchWriter:
     def __init__(self, pool: Pool, instance: str) -> None:
         self.pool, self.instance = pool, instance
         self.retries = 0
+        # Batches the database refused as a whole, then stored one message at a time (slow:
+        # the validator should have caught what the database refused).
+        self.isolated = 0
 
     async def commit(self, batch: Batch) -> Committed:
         """Store a batch, retrying transient failures forever with backoff."""
@@ -67,6 +70,7 @@ class BatchWriter:
             except Exception as exc:
                 if not is_transient(exc):
                     log.error("batch failed on bad data (%s); storing message by message", exc)
+                    self.isolated += 1
                     return await self._write_isolated(batch)
                 self.retries += 1
                 log.warning("database unavailable (%s); retry in %.1f s, nothing acked", exc, delay)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from registry import credentials, service
-from registry.models import Device, Site, Tenant
+from registry.models import Device, Site, Tenant, check_not_reserved
 from servitize import db, startup
 
 
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="NAME:PASSWORD",
-        help="a service account (e.g. ingest) allowed to read every device's topics",
+        help="an ingest account (ingest, ingest-2, ...): reads device topics, writes none",
     )
     q.set_defaults(handler=_mosquitto_auth)
 
@@ -81,7 +81,10 @@ async def _add_site(args: argparse.Namespace) -> int:
 
 
 async def _add_device(args: argparse.Namespace) -> int:
-    device = Device(args.id, args.device_type, args.tenant, args.site)
+    try:
+        device = Device(check_not_reserved(args.id), args.device_type, args.tenant, args.site)
+    except ValueError as exc:
+        raise db.ConfigError(str(exc)) from None
     pool = await _pool()
     try:
         passwords = await service.register_devices(pool, [device])
@@ -92,13 +95,12 @@ async def _add_device(args: argparse.Namespace) -> int:
 
 
 async def _mosquitto_auth(args: argparse.Namespace) -> int:
-    users = {}
-    for spec in args.service_user:
-        name, _, password = spec.partition(":")
-        users[name] = credentials.hash_password(password)
+    users = _service_users(args.service_user)
     pool = await _pool()
     try:
         passwd, acl = await service.mosquitto_auth_files(pool, users)
+    except ValueError as exc:
+        raise db.ConfigError(f"{exc}; nothing written") from None
     finally:
         await pool.close()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -107,3 +109,16 @@ async def _mosquitto_auth(args: argparse.Namespace) -> int:
     (args.out / "acl").write_text(acl)
     print(f"wrote {args.out / 'passwd'} ({passwd.count(chr(10))} users) and {args.out / 'acl'}")
     return 0
+
+
+def _service_users(specs: list[str]) -> dict[str, str]:
+    """NAME:PASSWORD pairs as name -> hash; a name twice or an empty password is refused."""
+    users: dict[str, str] = {}
+    for spec in specs:
+        name, _, password = spec.partition(":")
+        if not name or not password:
+            raise db.ConfigError(f"--service-user {name or spec!r}: use NAME:PASSWORD")
+        if name in users:
+            raise db.ConfigError(f"--service-user {name!r} given twice")
+        users[name] = credentials.hash_password(password)
+    return users

@@ -25,6 +25,33 @@ def check_device_id(value: str) -> str:
     return value
 
 
+# MQTT usernames kept for Servitize's own services (ingest, ingest-2, servitize-...): a device
+# id is its MQTT username, so a device with one of these names would log in as the service.
+RESERVED_NAMES = frozenset({"ingest", "detect", "fleet", "api", "admin", "servitize", "mosquitto"})
+RESERVED_PREFIXES = ("ingest-", "detect-", "fleet-", "servitize-", "servitize_", "servitize.")
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a name is kept for a service account (compared case-insensitively)."""
+    lowered = name.lower()
+    return lowered in RESERVED_NAMES or lowered.startswith(RESERVED_PREFIXES)
+
+
+def check_not_reserved(device_id: str) -> str:
+    """Refuse a device id that is (or could become) a service account's MQTT username."""
+    if is_reserved(device_id):
+        raise ReservedNameError(
+            f"device id {device_id!r} is reserved for Servitize service accounts (MQTT "
+            f"usernames {', '.join(sorted(RESERVED_NAMES))} and "
+            "ingest-*, detect-*, fleet-*, servitize-*)"
+        )
+    return device_id
+
+
+class ReservedNameError(ValueError):
+    """A device id that belongs to the service accounts."""
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """One metric of a device type's catalog."""

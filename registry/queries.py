@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from registry import credentials, repository, service
-from registry.models import DeviceType, MetricSpec
+from registry.models import DeviceType, MetricSpec, ReservedNameError, check_not_reserved
 from servitize.db import Pool, transaction
 
 # Connection state from the device_presence view: the status topic (Last Will) and silence
@@ -154,6 +154,10 @@ async def check_site(pool: Pool, site_id: str | None, tenant_id: str) -> None:
 
 async def create_device(pool: Pool, values: dict[str, Any]) -> str:
     """Register a new device; returns its MQTT password (shown once)."""
+    try:
+        check_not_reserved(values["id"])
+    except ReservedNameError as exc:
+        raise AlreadyExists(str(exc)) from None  # 409: the name belongs to a service account
     await check_site(pool, values.get("site_id"), values["tenant_id"])
     password = credentials.new_password()
     values = values | {"credential_hash": credentials.hash_password(password)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ingest.session import doctor_check
 from servitize import db, migrate
 from servitize.infra import port_open
 from servitize.jobs import timescale_jobs
@@ -57,6 +58,7 @@ async def doctor_report() -> list[tuple[str, bool, str]]:
         rows.append(("broker", ok, str(broker)))
     else:
         rows.append(("broker", False, "SERVITIZE_MQTT_URL is not set"))
+    rows.append(doctor_check(settings.ingest_group, settings.ingest_allow_mosquitto_share))
     return rows
 
 

@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     # Ingest. 5,000 rows per transaction keeps one COPY/unnest round trip near 30 ms on
     # a small machine while amortising the commit (fsync) cost; 200 ms bounds the
     # latency a lone reading waits for company.
-    ingest_group: str = "ingest"
-    ingest_client_id: str = "servitize-ingest-1"
+    # '' (default): one plain persistent subscription, restored by the broker after a restart.
+    # A name: a $share group for several ingest processes; refused on Mosquitto (a restart
+    # loses messages there) unless ingest_allow_mosquitto_share is set. See docs/ingest.md.
+    ingest_group: str = ""
+    ingest_allow_mosquitto_share: bool = False
+    # None: the MQTT username (the deployed broker binds client ids to usernames).
+    ingest_client_id: str | None = None
     ingest_batch_max_rows: int = Field(default=5000, ge=1)
     ingest_batch_max_delay_ms: int = Field(default=200, ge=1)
     # Broker-side in-flight window (MQTT receive maximum): unacked messages we hold.

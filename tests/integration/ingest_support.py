@@ -21,6 +21,7 @@ from registry.models import Device, Tenant
 from servitize.db import Pool
 from servitize.mqtturl import MqttUrl
 from tests import services
+from tests.deploy_broker import serving
 
 
 async def seed(pool: Pool, n: int = 3, prefix: str = "pump") -> list[str]:
@@ -44,17 +45,13 @@ async def running_ingest(
         mqtt=MqttUrl.parse(broker_url),
         client_id=f"test-{tag}",
         group=f"g{tag}" if services.shared_subscriptions() else "",
+        # These tests restart ingest, never the broker (test_ingest_broker_restart.py does).
+        allow_mosquitto_share=True,
         batch_max_delay_s=0.05,
     )
     service = IngestService(pool, replace(config, **overrides))  # type: ignore[arg-type]
-    stop = asyncio.Event()
-    task = asyncio.create_task(service.run(stop))
-    await asyncio.wait_for(service.connected.wait(), 10)
-    try:
+    async with serving(service):
         yield service
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
 
 
 # One base for the whole run, so the same i always means the same timestamp.
@@ -107,6 +104,7 @@ def spawn_ingest(
         SERVITIZE_DATABASE_URL=db_url,
         SERVITIZE_MQTT_URL=broker_url,
         SERVITIZE_INGEST_BATCH_MAX_DELAY_MS="50",
+        SERVITIZE_INGEST_ALLOW_MOSQUITTO_SHARE="true",
         **extra_env,
     )
     return subprocess.Popen(

@@ -58,7 +58,7 @@ def _start_mosquitto(conf: Path) -> subprocess.Popen[bytes]:
 async def _sent_and_seen(port: int, device_password: str) -> set[str]:
     seen: set[str] = set()
     async with aiomqtt.Client("127.0.0.1", port, username="ingest", password="s3cret") as svc:
-        await svc.subscribe("devices/#", qos=1)
+        await svc.subscribe("devices/+/telemetry", qos=1)  # all the ACL grants ingest
         async with aiomqtt.Client(
             "127.0.0.1", port, username="pump-a", password=device_password
         ) as dev:
