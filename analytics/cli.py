@@ -8,31 +8,36 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add the analytics subcommands."""
-    p = sub.add_parser("detect", help="judge the ingest feed and raise alerts (or replay history)")
+def detect_command(p: argparse.ArgumentParser) -> None:
+    """`servitize detect`: its arguments and handler."""
     p.add_argument("--partition", default="0/1", help="this process's share i/N of the devices")
     p.add_argument("--replay", action="store_true", help="replay stored history instead")
     p.add_argument("--from", dest="start", type=_when, help="replay start (ISO 8601)")
     p.add_argument("--to", dest="end", type=_when, help="replay end, exclusive (ISO 8601)")
     p.add_argument("--dry-run", action="store_true", help="replay without writing alerts")
     p.set_defaults(handler=_detect)
-    p = sub.add_parser("score", help="score a timestamped CSV: per-row anomaly scores and flags")
+
+
+def score_command(p: argparse.ArgumentParser) -> None:
+    """`servitize score`: its arguments and handler."""
     p.add_argument("file", type=Path)
     p.add_argument("--sep", default=",")
     p.add_argument("--time-col", default="timestamp")
-    p.add_argument("--columns", help="comma-separated columns to score (default: all but time)")
+    p.add_argument(
+        "--columns", help="comma-separated columns (default: all but time and label-like ones)"
+    )
     p.add_argument("--out", type=Path, help="output CSV (default: FILE.scores.csv)")
-    p.add_argument("--warmup", type=int, default=240, help="readings that only teach the detector")
+    p.add_argument(
+        "--train-rows", "--warmup", type=int, default=240, help="first N rows are normal (train)"
+    )
+    p.add_argument("--train-file", type=Path, help="an anomaly-free recording to train on instead")
+    p.add_argument("--model", choices=["pca", "similarity", "both"], default="pca")
+    p.add_argument("--univariate", action="store_true", help="per-column detectors, not joint")
     p.set_defaults(handler=_score)
-    from analytics.evaluation import cli as cli_extra
-
-    cli_extra.register(sub)
 
 
 def _when(text: str) -> datetime:
@@ -59,7 +64,8 @@ async def _detect(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"servitize detect: {exc}", file=sys.stderr)
         return 2
-    pool = await startup.service_pool("detect", max_size=4)
+    # lease session, LISTEN session, steps, notifier, and one to spare
+    pool = await startup.service_pool("detect", max_size=5)
     try:
         if args.replay:
             return await _replay(pool, args, part)
@@ -89,24 +95,39 @@ async def _replay(pool: db.Pool, args: argparse.Namespace, part: tuple[int, int]
 
 
 def _score(args: argparse.Namespace) -> int:
-    from analytics.detectors.univariate import DetectorConfig
-    from analytics.evaluation.scoring import CsvError, read_table, score_table, write_scores
+    from analytics.detectors.joint import JointKind
+    from analytics.evaluation import csvscore, scoring
 
-    columns = args.columns.split(",") if args.columns else None
     try:
-        config = DetectorConfig(warmup=args.warmup)
-        table = read_table(args.file, args.sep, args.time_col, columns)
-    except (CsvError, ValueError, OSError) as exc:
+        columns = scoring.parse_columns(args.columns)
+        table = scoring.read_table(args.file, args.sep, args.time_col, columns)
+        train = None
+        if args.train_file:
+            train = scoring.read_table(
+                args.train_file, args.sep, args.time_col, list(table.columns)
+            )
+        req = csvscore.ScoreRequest(
+            train_rows=args.train_rows,
+            train=train,
+            kind=JointKind(args.model),
+            joint=False if args.univariate else None,
+        )
+        scored = csvscore.score(table, req)
+    except (scoring.CsvError, OSError, UnicodeDecodeError) as exc:
         print(f"servitize score: {exc}", file=sys.stderr)
         return 2
-    if len(table.times) <= config.warmup:
-        print(f"servitize score: need more than {config.warmup} rows (warm-up)", file=sys.stderr)
-        return 2
     if table.out_of_order:
-        print(f"warning: {table.out_of_order} rows are earlier than the row before them")
+        late = table.out_of_order
+        print(
+            f"warning: {late} rows are earlier than the row before them"
+            if late > 0
+            else "warning: time values are not ISO 8601 or epoch seconds; order not checked"
+        )
     out = args.out or args.file.with_suffix(".scores.csv")
-    flagged = write_scores(out, table, score_table(table, config), args.sep)
+    csvscore.write(out, args.time_col, table, scored, args.sep)
+    rows = int(scored.state.sum())
     print(
-        f"scored {len(table.times)} rows x {len(table.columns)} columns -> {out}; {flagged} flagged"
+        f"scored {len(table.times)} rows x {len(table.columns)} columns -> {out}; "
+        f"{rows} rows anomalous in {scored.onsets} episodes"
     )
     return 0

@@ -1,21 +1,27 @@
-"""The FastAPI application: /api/v1 routers of every domain that is installed."""
+"""The FastAPI application: the /api/v1 routers of every domain, listed by name."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 import servitize
-from api import health, openapi, problems, routes
-from api.middleware import BodyLimit, CountRequests
+from analytics.alerts import routes as alerts
+from api import health, openapi, problems
+from api import routes as keys
+from api.middleware import BodyLimit, CountRequests, FinishStreams
+from billing import routes as billing
 from console import routes as console
+from fieldservice import routes as fieldservice
+from fleet import routes as fleet
+from ingest import routes as telemetry
+from registry import routes as registry
 from servitize import db, migrate
 from servitize.db import Pool
 from servitize.settings import Settings, get_settings
@@ -27,25 +33,24 @@ PREFIX = "/api/v1"
 # Every JSON body this API takes is a small object; 1 MiB leaves ample room and stops a
 # client from making the server buffer arbitrary amounts.
 MAX_BODY_BYTES = 1024 * 1024
-# Routers of other domains, mounted when their modules are installed.
-OPTIONAL_ROUTERS = ("analytics.alerts.routes", "billing.routes", "fleet.routes")
+# Every router under /api/v1, by name: the one place a domain's routes are mounted.
+ROUTERS: tuple[APIRouter, ...] = (
+    keys.router,
+    registry.router,
+    telemetry.router,
+    alerts.router,
+    billing.router,
+    fleet.router,
+    fieldservice.router,
+    health.router,
+)
 
 DESCRIPTION = """Operator and finance API of Servitize.
 
-Authenticate with `Authorization: Bearer <api key>`. Roles: admin, operator, finance, viewer.
+Authenticate with `Authorization: Bearer <api key>`. Roles: admin, operator, finance, viewer,
+technician, customer.
 A tenant-scoped key sees only its own tenant; another tenant's objects answer 404.
 Errors are RFC 9457 `application/problem+json` documents."""
-
-
-def _routers() -> list[APIRouter]:
-    from ingest import routes as telemetry
-    from registry import routes as registry
-
-    found = [routes.router, registry.router, telemetry.router]
-    for name in OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(name) is not None:
-            found.append(importlib.import_module(name).router)
-    return found
 
 
 def _lifespan(pool: Pool | None, settings: Settings):  # type: ignore[no-untyped-def]
@@ -68,7 +73,9 @@ def _lifespan(pool: Pool | None, settings: Settings):  # type: ignore[no-untyped
 def create_app(pool: Pool | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app; without a pool it opens one from settings at startup and closes it."""
     settings = settings or get_settings()
-    app = FastAPI(
+    # Swagger UI and ReDoc load their scripts from the installed fastapi-offline package
+    # (served under /static-offline-docs), not from a CDN: /docs works without internet.
+    app = FastAPIOffline(
         title="Servitize API",
         version=servitize.__version__,
         description=DESCRIPTION,
@@ -78,8 +85,10 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     app.state.metrics = CollectorRegistry()
     problems.install(app)
     templates: dict[Any, str] = {}
-    mounts = [(r, PREFIX) for r in [*_routers(), health.router]] + [(health.metrics_router, "")]
-    mounts.append((console.router, "/console"))
+    mounts = [(r, PREFIX) for r in ROUTERS] + [
+        (health.metrics_router, ""),
+        (console.router, "/console"),
+    ]
     for router, prefix in mounts:
         app.include_router(router, prefix=prefix)
         templates |= {
@@ -90,4 +99,5 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     counter = health.request_counter(app.state.metrics)
     app.add_middleware(CountRequests, counter=counter, templates=templates)
+    app.add_middleware(FinishStreams)
     return app

@@ -6,11 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import Any
 
-import uvicorn
-
-from api import service
+from api import server, service
 from api.models import ROLES
 from servitize import db, migrate, startup
 from servitize.settings import get_settings
@@ -19,14 +16,16 @@ from servitize.storage import active_path
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    """Add the `api` and `keys` commands."""
-    p = sub.add_parser("api", help="serve the operator and finance HTTP API")
+def api_command(p: argparse.ArgumentParser) -> None:
+    """`servitize api`: its arguments and handler."""
     p.add_argument("--host", default=None, help="default SERVITIZE_API_HOST")
     p.add_argument("--port", type=int, default=None, help="default SERVITIZE_API_PORT")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(handler=_serve)
-    p = sub.add_parser("keys", help="manage API keys")
+
+
+def keys_command(p: argparse.ArgumentParser) -> None:
+    """`servitize keys`: its arguments and handler."""
     ksub = p.add_subparsers(dest="keys_command", required=True)
     q = ksub.add_parser("create", help="create a key and print it once")
     q.add_argument("--role", required=True, choices=ROLES)
@@ -55,13 +54,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     asyncio.run(_check_schema())
     host, port = args.host or settings.api_host, args.port or settings.api_port
-    uvicorn.run(
-        create_app(settings=settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        access_log=not args.no_access_log,
-    )
+    sock = server.bind(host, port)
+    options = {"host": host, "port": port, "access_log": not args.no_access_log}
+    options["log_level"] = settings.log_level.lower()
+    api = server.ApiServer(server.config(create_app(settings=settings), **options))
+    api.run(sockets=[sock])
     return 0
 
 

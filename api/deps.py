@@ -6,7 +6,9 @@ thread hop per request for what is an attribute lookup.
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from servitize.db import Pool
 from servitize.settings import Settings, get_settings
@@ -27,3 +29,7 @@ async def get_app_settings(request: Request) -> Settings:
     """Dependency: the application's settings."""
     settings: Settings | None = getattr(request.app.state, "settings", None)
     return settings or get_settings()
+
+
+# The one pool parameter every route takes: `pool: PoolDep`.
+PoolDep = Annotated[Pool, Depends(get_pool)]

@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel
 
 import servitize
-from api.deps import get_app_settings, get_pool
+from api.deps import PoolDep, get_app_settings
 from ingest import service as ingest
 from servitize import migrate
 from servitize.db import Pool
@@ -143,7 +143,7 @@ async def _broker(settings: Settings) -> Check:
     responses={503: {"model": Readiness, "description": "the database is unavailable"}},
 )
 async def ready(
-    pool: Annotated[Pool, Depends(get_pool)],
+    pool: PoolDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
 ) -> Any:
     """Ready when the database answers and is migrated; a missing broker or a failing
@@ -202,7 +202,7 @@ def request_counter(registry: CollectorRegistry) -> Counter:
 
 
 @metrics_router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> PlainTextResponse:
+async def metrics(request: Request, pool: PoolDep) -> PlainTextResponse:
     """Prometheus metrics: API requests and the ingest counters kept in the database."""
     snapshot = CollectorRegistry()
     snapshot.register(_Snapshot(await _ingest_counters(pool)))

@@ -90,3 +90,31 @@ class CountRequests:
         finally:
             route = self.templates.get(scope.get("endpoint"), "unmatched")
             self.counter.labels(scope["method"], route, str(status)).inc()
+
+
+class FinishStreams:
+    """End a streamed response the app left open with its last, empty chunk.
+
+    sse-starlette cuts its event streams when the server stops without sending the final
+    chunk; completing them here gives clients a clean end of stream and keeps uvicorn from
+    logging "ASGI callable returned without completing response" on every stop.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        state = {"started": False, "finished": False}
+
+        async def tracked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                state["finished"] = True
+            await send(message)
+
+        await self.app(scope, receive, tracked)
+        if state["started"] and not state["finished"]:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-ROLES = ("admin", "operator", "finance", "viewer")
+
+class Role(StrEnum):
+    """What an API key may do: admin everything, the others their part (docs/api.md)."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    FINANCE = "finance"
+    VIEWER = "viewer"
+    TECHNICIAN = "technician"  # field service: only the work orders assigned to it
+    CUSTOMER = "customer"  # a tenant's user: raises requests, follows and signs off
 
 
-def check_role(role: str) -> str:
-    """Validate a role name."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    return role
+ROLES = tuple(Role)
+
+
+def check_role(role: str) -> Role:
+    """The role of this name, or ValueError naming the valid ones."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +34,11 @@ class Principal:
     """Who is calling: a key id, its role and its tenant (None = the service provider)."""
 
     key_id: str
-    role: str
+    role: Role
     tenant_id: str | None
 
     def __post_init__(self) -> None:
-        check_role(self.role)
+        object.__setattr__(self, "role", check_role(self.role))
 
     @property
     def is_provider(self) -> bool:
@@ -45,9 +59,12 @@ class ApiKey:
     """A stored API key (never the secret itself)."""
 
     id: str
-    role: str
+    role: Role
     tenant_id: str | None
     name: str
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", check_role(self.role))

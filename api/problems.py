@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from servitize.errors import Conflict, DomainError, Invalid, NotFound
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -69,10 +72,50 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
 
 
+# Checked in this order: an error may be both (billing's invoice-state error is a conflict
+# and a billing error).
+_DOMAIN = (
+    (Conflict, 409, "Conflict"),
+    (NotFound, 404, "Not Found"),
+    (Invalid, 422, "Unprocessable Content"),
+)
+
+
+async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
+    for cls, status, title in _DOMAIN:
+        if isinstance(exc, cls):
+            return problem_response(request, status, title, str(exc))
+    return problem_response(request, 422, "Unprocessable Content", str(exc))
+
+
+async def _on_value_error(request: Request, exc: Exception) -> JSONResponse:
+    # A value object that validates itself (a plan's price tiers, a billing period) refused
+    # a value taken from the request: the client's error, in the object's own words.
+    log.info("value refused, answered as 422 on %s: %s", request.url.path, exc)
+    return problem_response(request, 422, "Unprocessable Content", str(exc))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app answers at this path (for a 405's Allow header)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        m
+        for m in _METHODS
+        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)
+    )
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return problem_response(request, exc.status_code, _title(exc.status_code), detail)
+    response = problem_response(request, exc.status_code, _title(exc.status_code), detail)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
+    return response
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -81,6 +124,10 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": e.get("type")}
         for e in exc.errors()
     ]
+    bad_json = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if bad_json:  # the docs promise 400 for a body that does not parse
+        why = (bad_json[0].get("ctx") or {}).get("error", "it does not parse")
+        return problem_response(request, 400, "Bad Request", f"the body is not valid JSON: {why}")
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     detail = f"{'.'.join(first['loc'])}: {first['msg']}"
     return problem_response(request, 422, "Unprocessable Content", detail, errors=errors)
@@ -113,6 +160,10 @@ async def _on_error(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the problem handlers on an app."""
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(DomainError, _on_domain)
+    app.add_exception_handler(ValueError, _on_value_error)
+    # Decimal arithmetic on request values (an amount too large to round) is the client's too.
+    app.add_exception_handler(ArithmeticError, _on_value_error)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(asyncpg.DataError, _on_data_error)

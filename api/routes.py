@@ -8,15 +8,13 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from api import problems as p
 from api import service
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
 from api.schemas import KeyCreated, KeyIn, KeyOut
-from api.security import Principal, require_role
-from servitize.db import Pool
+from api.security import Principal, Role, require_role
 
 router = APIRouter(tags=["keys"])
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Admin = Annotated[Principal, Depends(require_role("admin"))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 KeyId = Annotated[str, Path(pattern=r"^[a-z0-9]{6,32}$")]
 
 
@@ -32,10 +30,7 @@ async def create_key(body: KeyIn, pool: PoolDep, who: Admin) -> Any:
     tenant = body.tenant_id if who.is_provider else who.tenant_id
     if body.tenant_id is not None and not who.can_see(body.tenant_id):
         raise Problem(404, "Not Found", f"tenant {body.tenant_id} not found")
-    try:
-        key, token = await service.create_key(pool, body.role, tenant, body.name)
-    except service.UnknownTenant as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
+    key, token = await service.create_key(pool, body.role, tenant, body.name)
     return KeyCreated(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
 
 

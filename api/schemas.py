@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from api.models import Role
 
 T = TypeVar("T")
 
@@ -20,7 +22,6 @@ DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN)]
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
 Text = Annotated[str, StringConstraints(max_length=2000, pattern=_PRINTABLE)]
-Role = Literal["admin", "operator", "finance", "viewer"]
 
 # Far-off years overflow date arithmetic and mean nothing for device data.
 MIN_TIME = datetime.fromisoformat("1970-01-01T00:00:00+00:00")

@@ -9,10 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import service
 from api.deps import pool_of
-from api.models import ROLES, Principal
+from api.models import ROLES, Principal, Role, check_role
 from api.problems import Problem
 
-__all__ = ["ROLES", "Principal", "authenticate", "require_role"]
+__all__ = ["ROLES", "Principal", "Role", "authenticate", "require_role"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
@@ -31,12 +31,9 @@ async def authenticate(
     return principal
 
 
-def require_role(*roles: str) -> Callable[..., Awaitable[Principal]]:
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (admin always; none given = any role)."""
-    for role in roles:
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
-    allowed = frozenset(roles or ROLES) | {"admin"}
+    allowed = frozenset(check_role(r) for r in roles or ROLES) | {Role.ADMIN}
 
     async def dependency(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008
         if principal.role not in allowed:

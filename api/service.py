@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from api import repository
-from api.models import ApiKey, Principal, check_role
+from api.models import ApiKey, Principal, Role, check_role
 from servitize.db import Pool, transaction
+from servitize.errors import Invalid
 
 PREFIX = "svz"
 # Writing last_used_at on every request would turn every read into a write; a minute's
@@ -19,7 +20,7 @@ PREFIX = "svz"
 TOUCH_EVERY_S = 60
 
 
-class UnknownTenant(ValueError):
+class UnknownTenant(Invalid):
     """A key was requested for a tenant that does not exist."""
 
 
@@ -37,10 +38,10 @@ def parse_key(token: str) -> tuple[str, str] | None:
 
 
 async def create_key(
-    pool: Pool, role: str, tenant_id: str | None = None, name: str = ""
+    pool: Pool, role: Role | str, tenant_id: str | None = None, name: str = ""
 ) -> tuple[ApiKey, str]:
     """Create a key; returns it and the full bearer token (shown once, never stored)."""
-    check_role(role)
+    role = check_role(role)
     key_id = secrets.token_hex(6)
     # 32 random bytes (256 bits) make the secret unguessable, so SHA-256 suffices.
     secret = secrets.token_urlsafe(32)

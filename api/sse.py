@@ -18,6 +18,8 @@ from api.problems import Problem
 from servitize.db import Pool
 
 POLL_S = 5.0
+# Event ids are bigint: a larger one cannot name an event (and would overflow the query).
+MAX_EVENT_ID = 2**63 - 1
 Fetch = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
@@ -28,15 +30,20 @@ def rfc3339(value: object) -> str:
 
 
 def last_event_id(header: str | None, after: int | None) -> int:
-    """Where a stream resumes: ?after= wins over the Last-Event-ID header."""
+    """Where a stream resumes: ?after= wins over the Last-Event-ID header. Anything that is
+    not an event id (0 .. 2^63-1; negative counts as 0) answers 400."""
     if after is not None:
-        return after
-    if header is None:
+        value = after
+    elif header is None:
         return 0
-    try:
-        return max(int(header), 0)
-    except ValueError:
-        raise Problem(400, "Bad Request", "Last-Event-ID must be an event id") from None
+    else:
+        try:
+            value = max(int(header.strip()), 0)
+        except ValueError:
+            value = MAX_EVENT_ID + 1
+    if value > MAX_EVENT_ID:
+        raise Problem(400, "Bad Request", "Last-Event-ID must be an event id (0 .. 2^63-1)")
+    return value
 
 
 async def feed(

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from billing import invoice_service, lifecycle, report_service, service
+from billing import event_delivery, invoice_service, lifecycle, payments, report_service, service
 from billing.errors import BillingError, NotFound
+from billing.invoice_schemas import PaymentIn
 from billing.models import Money, Period
+from billing.payments import seller_today
 from billing.schemas import PlanIn, SubscriptionIn
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add `bill` and the `billing` command group."""
-    p = sub.add_parser("bill", help="create or regenerate draft invoices for a month")
+def bill_command(p: argparse.ArgumentParser) -> None:
+    """`servitize bill`: its arguments and handler."""
     p.add_argument("--period", required=True, type=_period, help="YYYY-MM, e.g. 2026-11")
     p.add_argument("--tenant", action="append", dest="tenants", help="only this tenant")
     p.add_argument("--finalize", action="store_true", help="issue the drafts afterwards")
+    p.add_argument("--force", metavar="REASON", help="finalize a period that has not ended")
     p.set_defaults(handler=_bill)
-    g = sub.add_parser("billing", help="plans, subscriptions, invoices and finance reports")
+
+
+def billing_command(g: argparse.ArgumentParser) -> None:
+    """`servitize billing`: its arguments and handler."""
     b = g.add_subparsers(dest="billing_command", required=True)
     _add(b, "plan", _plan, "create or replace a plan from a JSON file").add_argument(
         "file", type=Path
@@ -37,10 +43,18 @@ def register(sub: Any) -> None:
     q = _add(b, "finalize", _finalize, "issue draft invoices (one id, or a whole period)")
     q.add_argument("--invoice", type=int)
     q.add_argument("--period", type=_period)
+    q.add_argument("--force", metavar="REASON", help="finalize a period that has not ended")
     q = _add(b, "void", _void, "void a finalized invoice")
     q.add_argument("invoice", type=int)
     q.add_argument("--reason", required=True)
     _add(b, "paid", _paid, "record payment of an invoice").add_argument("invoice", type=int)
+    q = _add(b, "pay", _pay, "record a (partial) payment of an invoice")
+    q.add_argument("invoice", type=int)
+    q.add_argument("--amount", required=True, help="major units, e.g. 100.00")
+    q.add_argument("--on", type=date.fromisoformat, default=None, help="YYYY-MM-DD (today)")
+    q.add_argument("--reference", default="")
+    _add(b, "overdue", _overdue, "record overdue events for invoices past their due date")
+    _add(b, "webhooks", _webhooks, "deliver invoice events to tenants' webhooks until Ctrl-C")
     q = _add(b, "csv", _csv, "a period's invoice lines as CSV")
     q.add_argument("--period", required=True, type=_period)
     q.add_argument("--out", type=Path)
@@ -101,13 +115,16 @@ async def _bill_run(pool: db.Pool, args: argparse.Namespace) -> int:
         f"{result.skipped_issued} already issued and left alone, {result.removed_empty} empty "
         f"drafts removed in {time.perf_counter() - started:.1f} s"
     )
+    if result.failed:
+        for f in result.failed:
+            print(f"not billed: {f.tenant_id}: {f.error}", file=sys.stderr)
     if args.finalize:
-        await _finalize_period(pool, args.period)
+        await _finalize_period(pool, args.period, args.force)
     return 0
 
 
-async def _finalize_period(pool: db.Pool, period: Period) -> None:
-    issued = await lifecycle.finalize_period(pool, period, _issued_progress)
+async def _finalize_period(pool: db.Pool, period: Period, force: str | None) -> None:
+    issued = await lifecycle.finalize_period(pool, period, _issued_progress, force)
     span = f": {issued[0][1]} .. {issued[-1][1]}" if issued else ""
     print(f"{period}: finalized {len(issued)} invoices{span}")
 
@@ -136,10 +153,10 @@ async def _subscribe(pool: db.Pool, args: argparse.Namespace) -> int:
 
 async def _finalize(pool: db.Pool, args: argparse.Namespace) -> int:
     if args.invoice is not None:
-        done = await lifecycle.finalize(pool, args.invoice)
+        done = await lifecycle.finalize(pool, args.invoice, args.force)
         print(f"{done['number']} {done['tenant_id']} {Money(done['total'], done['currency'])}")
     elif args.period is not None:
-        await _finalize_period(pool, args.period)
+        await _finalize_period(pool, args.period, args.force)
     else:
         raise BillingError("give --invoice ID or --period YYYY-MM")
     return 0
@@ -155,41 +172,59 @@ async def _paid(pool: db.Pool, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _pay(pool: db.Pool, args: argparse.Namespace) -> int:
+    body = PaymentIn(
+        amount=args.amount, paid_on=args.on or seller_today(), reference=args.reference
+    )
+    row = await payments.record_payment(pool, args.invoice, body)
+    print(f"payment {row['id']}: {Money(row['amount'], row['currency'])}")
+    return 0
+
+
+async def _overdue(pool: db.Pool, args: argparse.Namespace) -> int:
+    for r in await payments.flag_overdue(pool):
+        left = Money(r["outstanding"], r["currency"])
+        print(f"{r['number']} {r['tenant_id']} due {r['due_date']}: {left}")
+    return 0
+
+
+async def _webhooks(pool: db.Pool, args: argparse.Namespace) -> int:
+    await event_delivery.run(pool, asyncio.Event())
+    return 0
+
+
 async def _csv(pool: db.Pool, args: argparse.Namespace) -> int:
     text = await report_service.period_csv(pool, args.period)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        args.out.write_text(text, encoding="utf-8-sig")  # the BOM: Excel reads UTF-8
     else:
-        sys.stdout.write(text)
+        sys.stdout.write("\ufeff" + text)
     return 0
 
 
 async def _pdf(pool: db.Pool, args: argparse.Namespace) -> int:
-    args.out.write_bytes(await report_service.invoice_pdf(pool, args.invoice))
+    _, body = await report_service.invoice_pdf(pool, args.invoice)
+    args.out.write_bytes(body)
     print(f"wrote {args.out}")
     return 0
 
 
 async def _revenue(pool: db.Pool, args: argparse.Namespace) -> int:
     report = await report_service.revenue_report(pool, args.first, args.last, None, args.drafts)
+    print(f"amounts in {report['currency']}")
     print("| month | MRR | new | expansion | contraction | churn | tenants |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for m in report["months"]:
-        cells = [_yuan(m[k]) for k in ("mrr", "new", "expansion", "contraction", "churn")]
+        cells = [m[k] for k in ("mrr", "new", "expansion", "contraction", "churn")]
         print(f"| {m['period']} | {' | '.join(cells)} | {m['tenants']} |")
     print("\n| month | plan | tenant | recurring | SLA credits | currency |")
     print("|---|---|---|---:|---:|---|")
     for r in report["rows"]:
         print(
             f"| {r['period']} | {r['plan_id']} | {r['tenant_id']} | "
-            f"{_yuan(r['recurring'] or 0)} | {_yuan(r['sla_credits'])} | {r['currency']} |"
+            f"{r['recurring']} | {r['sla_credits']} | {r['currency']} |"
         )
     return 0
-
-
-def _yuan(fen: int) -> str:
-    """Minor units as a decimal amount without currency (columns name it)."""
-    return str(Money(fen)).rsplit(" ", 1)[0]
 
 
 async def _seller(pool: db.Pool, args: argparse.Namespace) -> int:

@@ -10,21 +10,21 @@ import asyncpg
 from servitize.db import Connection
 
 
-async def credited(conn: Connection, invoice_id: int) -> int:
-    """Subtotal already credited against an invoice."""
-    value: int = await conn.fetchval(
-        "SELECT coalesce(sum(subtotal), 0)::bigint FROM billing_credit_notes WHERE invoice_id = $1",
+async def credited(conn: Connection, invoice_id: int) -> list[asyncpg.Record]:
+    """The lines and VAT per rate of the credit notes already issued against an invoice."""
+    return await conn.fetch(
+        "SELECT lines, vat, vat_breakdown FROM billing_credit_notes WHERE invoice_id = $1",
         invoice_id,
     )
-    return value
 
 
 async def insert_credit_note(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
     """Store a credit note and return it."""
     row = await conn.fetchrow(
         """INSERT INTO billing_credit_notes
-           (invoice_id, number, reason, currency, lines, subtotal, vat, total, content_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
+           (invoice_id, number, reason, currency, lines, subtotal, vat, total, content_hash,
+            vat_breakdown)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
         values["invoice_id"],
         values["number"],
         values["reason"],
@@ -34,6 +34,7 @@ async def insert_credit_note(conn: Connection, values: dict[str, Any]) -> asyncp
         values["vat"],
         values["total"],
         values["content_hash"],
+        values["vat_breakdown"],
     )
     assert row is not None
     return row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -55,7 +56,13 @@ HEADER_COLUMNS = (
     "seller_name",
     "seller_tax_id",
     "seller_address",
+    "timezone",
+    "period_start",
+    "period_end",
+    "measured_until",
 )
+# Header columns added after invoices were first issued: left out of an old invoice's hash.
+LATER_HEADER_COLUMNS = frozenset(("timezone", "period_start", "period_end", "measured_until"))
 _HEADER_TYPES = (
     "text",
     "text",
@@ -69,6 +76,10 @@ _HEADER_TYPES = (
     "text",
     "text",
     "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
 )
 
 
@@ -93,7 +104,8 @@ async def upsert_drafts(
         f"""INSERT INTO billing_invoices (period, {", ".join(HEADER_COLUMNS)})
             SELECT $1, u.tenant_id, u.currency, u.subtotal, u.vat, u.total,
                    u.vat_breakdown::jsonb, u.buyer_name, u.buyer_tax_id, u.buyer_address,
-                   u.seller_name, u.seller_tax_id, u.seller_address
+                   u.seller_name, u.seller_tax_id, u.seller_address,
+                   u.timezone, u.period_start, u.period_end, u.measured_until
             FROM unnest({unnest}) AS u({", ".join(HEADER_COLUMNS)})
             ON CONFLICT (tenant_id, period) WHERE status <> 'void'
             DO UPDATE SET {sets}, generated_at = now()
@@ -168,6 +180,25 @@ async def billed_usage(
     return {(r["subscription_id"], r["usage_type"]): r["n"] for r in rows}
 
 
+async def billed_terms(
+    conn: Connection, period: str, terms: list[tuple[int, str]]
+) -> dict[int, int]:
+    """Recurring charges of issued invoices of other months per subscription for its term
+    (billed in advance): {subscription: minor units}."""
+    rows = await conn.fetch(
+        """SELECT l.subscription_id, sum(l.amount)::bigint AS n
+           FROM billing_invoice_lines l JOIN billing_invoices i ON i.id = l.invoice_id
+           JOIN unnest($2::bigint[], $3::text[]) AS t(sub_id, term)
+             ON t.sub_id = l.subscription_id AND l.detail ->> 'term' = t.term
+           WHERE i.status IN ('finalized', 'paid') AND l.kind = 'recurring' AND i.period <> $1
+           GROUP BY 1""",
+        period,
+        [t[0] for t in terms],
+        [t[1] for t in terms],
+    )
+    return {r["subscription_id"]: r["n"] for r in rows}
+
+
 async def seller(conn: Connection) -> asyncpg.Record:
     """The provider's name, tax id and address."""
     row = await conn.fetchrow("SELECT name, tax_id, address FROM billing_seller")
@@ -240,19 +271,28 @@ async def lock_drafts(conn: Connection, invoice_ids: list[int]) -> list[asyncpg.
 
 
 async def mark_finalized_many(
-    conn: Connection, issued: list[tuple[int, str, str]], at: Any
+    conn: Connection,
+    issued: list[tuple[int, str, str]],
+    at: Any,
+    early_reason: str | None = None,
+    due: date | None = None,
 ) -> None:
-    """Record (invoice id, number, content hash) for many invoices finalized at `at`."""
+    """Record (invoice id, number, content hash) for many invoices finalized at `at`, and
+    why when the period had not ended."""
     ids, numbers, digests = ([row[k] for row in issued] for k in range(3))
     await conn.execute(
         """UPDATE billing_invoices i SET status = 'finalized', number = u.number,
-                  content_hash = u.digest, finalized_at = $4
+                  content_hash = u.digest, finalized_at = $4,
+                  early_finalize_reason = CASE WHEN $4 < i.period_end THEN $5 END,
+                  due_date = $6
            FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, number, digest)
            WHERE i.id = u.id""",
         ids,
         numbers,
         digests,
         at,
+        early_reason,
+        due,
     )
 
 

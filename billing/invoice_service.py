@@ -8,11 +8,14 @@ from typing import Any
 
 from billing import invoice_repository as inv_repo
 from billing import metering
+from billing import payment_repository as pay_repo
 from billing import repository as repo
+from billing import run_repository as run_repo
 from billing.errors import NotFound
 from billing.invoice_math import totals
 from billing.models import Period
-from billing.schemas import RunResult
+from billing.schemas import RunResult, TenantFailure
+from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 # Tenants written per transaction: big enough for bulk statements, small enough to keep
@@ -28,9 +31,17 @@ async def run_period(
     tenant_ids: list[str] | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Create or regenerate the period's draft invoices; issued invoices are never touched."""
-    bills, seller, stale = await _gather(pool, period, tenant_ids)
-    result = RunResult(period=str(period), drafts=0, skipped_issued=0, removed_empty=0, lines=0)
+    """Create or regenerate the period's draft invoices; issued invoices are never touched.
+
+    A tenant that cannot be priced is left out and named in the result (and on the run's
+    row in billing_runs); the other tenants are billed."""
+    await _check_tenants(pool, tenant_ids)
+    collected, seller, stale = await _gather(pool, period, tenant_ids)
+    bills = collected.bills
+    failed = [TenantFailure(tenant_id=t, error=e) for t, e in sorted(collected.failures.items())]
+    result = RunResult(
+        period=str(period), drafts=0, skipped_issued=0, removed_empty=0, lines=0, failed=failed
+    )
     tenants = sorted(bills)
     for i in range(0, len(tenants), CHUNK):
         async with transaction(pool) as conn:
@@ -43,20 +54,36 @@ async def run_period(
         async with transaction(pool) as conn:
             await inv_repo.lock_tenant_periods(conn, stale, str(period))
             result.removed_empty = await inv_repo.delete_drafts(conn, stale, str(period))
+    async with transaction(pool) as conn:
+        result.run_id = await run_repo.record_run(
+            conn, str(period), result.drafts, [f.model_dump() for f in failed]
+        )
     return result
+
+
+async def _check_tenants(pool: Pool, tenant_ids: list[str] | None) -> None:
+    """NotFound naming the tenants that do not exist."""
+    if tenant_ids is None:
+        return
+    async with pool.acquire() as conn:
+        found = await registry.tenant_details(conn, tenant_ids)
+        if missing := sorted(set(tenant_ids) - found.keys()):
+            raise NotFound(f"tenants not found: {', '.join(missing)}")
 
 
 async def _gather(
     pool: Pool, period: Period, tenant_ids: list[str] | None
-) -> tuple[dict[str, metering.Bill], dict[str, Any], list[str]]:
+) -> tuple[metering.Collected, dict[str, Any], list[str]]:
     """Price everything from one consistent snapshot; also name drafts with nothing to bill."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        plans = {p.id: p.to_model() for p in await repo.plans(conn)}
-        bills = await metering.collect(conn, period, tenant_ids, plans)
+        plans, broken = await repo.plans_checked(conn)
+        collected = await metering.collect(conn, period, tenant_ids, plans, broken)
         seller = dict(await inv_repo.seller(conn))
         drafts = {r["tenant_id"] for r in await inv_repo.invoices(conn, str(period), None, "draft")}
-    stale = sorted(t for t in drafts - bills.keys() if tenant_ids is None or t in tenant_ids)
-    return bills, seller, stale
+    # a failed tenant keeps its last draft (stale, but not silently removed)
+    gone = drafts - collected.bills.keys() - collected.failures.keys()
+    stale = sorted(t for t in gone if tenant_ids is None or t in tenant_ids)
+    return collected, seller, stale
 
 
 async def _write_chunk(
@@ -78,7 +105,8 @@ async def _write_chunk(
 
 def _header(bill: metering.Bill, seller: dict[str, Any]) -> tuple[Any, ...]:
     t = totals(bill.lines)
-    b = bill.buyer
+    b, bounds = bill.buyer, bill.bounds
+    assert bounds is not None, "metering.collect sets every bill's bounds"
     return (
         bill.tenant_id,
         bill.currency,
@@ -92,6 +120,10 @@ def _header(bill: metering.Bill, seller: dict[str, Any]) -> tuple[Any, ...]:
         seller["name"],
         seller["tax_id"],
         seller["address"],
+        bounds.timezone,
+        bounds.start,
+        bounds.end,
+        bounds.until,
     )
 
 
@@ -125,15 +157,18 @@ async def get_invoice(pool: Pool, invoice_id: int, tenant_id: str | None = None)
         if tenant_id is not None and inv["tenant_id"] != tenant_id:
             raise NotFound(f"invoice {invoice_id} not found")
         rows = await inv_repo.lines(conn, [invoice_id])
-    return {**dict(inv), "lines": [dict(r) for r in rows]}
+        paid, credited = (await pay_repo.settled(conn, [invoice_id]))[invoice_id]
+    return {**dict(inv), "lines": [dict(r) for r in rows], "paid": paid, "credited": credited}
 
 
 async def list_invoices(
     pool: Pool, period: str | None = None, tenant_id: str | None = None, status: str | None = None
 ) -> list[dict[str, Any]]:
-    """Invoice headers."""
+    """Invoice headers, with what was paid and credited (minor units)."""
     async with pool.acquire() as conn:
-        return [dict(r) for r in await inv_repo.invoices(conn, period, tenant_id, status)]
+        heads = [dict(r) for r in await inv_repo.invoices(conn, period, tenant_id, status)]
+        settled = await pay_repo.settled(conn, [h["id"] for h in heads])
+    return [{**h, "paid": settled[h["id"]][0], "credited": settled[h["id"]][1]} for h in heads]
 
 
 async def load_invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> Any:

@@ -6,11 +6,15 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from billing.money import format_money, minor_unit, round_minor
+
+# ASCII digits only: `\d` would also take full-width and other Unicode digits.
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+# Prices in minor units per unit: far above any tariff, far below what overflows the sums.
+MAX_UNIT_PRICE = Decimal(10) ** 12
 _USAGE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 PRICING_MODELS = ("flat", "graduated", "volume")
 LINE_KINDS = (
@@ -21,12 +25,20 @@ LINE_KINDS = (
     "minimum",
     "sla_credit",
     "late_usage",
+    "discount",
 )
 
 
 def round_fen(value: Decimal) -> int:
-    """Round an amount in fen half-up to a whole fen (half away from zero for credits)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Round an amount in minor units half-up to a whole one (half away from zero for
+    credits); ValueError when it is out of range."""
+    return round_minor(value)
+
+
+def check_price(value: Decimal, what: str) -> None:
+    """A non-negative, finite price of at most MAX_UNIT_PRICE minor units."""
+    if not value.is_finite() or not 0 <= value <= MAX_UNIT_PRICE:
+        raise ValueError(f"{what} must lie in [0, {MAX_UNIT_PRICE}] minor units, not {value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +49,7 @@ class Money:
     currency: str = "CNY"
 
     def __post_init__(self) -> None:
-        if not _CURRENCY.match(self.currency):
-            raise ValueError(f"invalid ISO 4217 currency code {self.currency!r}")
+        minor_unit(self.currency)
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise TypeError("Money.amount must be an integer number of minor units")
 
@@ -48,12 +59,10 @@ class Money:
         return Money(self.amount + other.amount, self.currency)
 
     def __str__(self) -> str:
-        sign = "-" if self.amount < 0 else ""
-        yuan, fen = divmod(abs(self.amount), 100)
-        return f"{sign}{yuan}.{fen:02d} {self.currency}"
+        return format_money(self.amount, self.currency)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Period:
     """A calendar month, e.g. 2026-11; its bounds depend on the tenant's time zone."""
 
@@ -66,8 +75,8 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Parse 'YYYY-MM'."""
-        m = _PERIOD.match(text.strip())
+        """Parse 'YYYY-MM' exactly (no spaces, ASCII digits)."""
+        m = _PERIOD.fullmatch(text)
         if not m:
             raise ValueError(f"invalid period {text!r}: expected YYYY-MM, e.g. 2026-11")
         return cls(int(m.group(1)), int(m.group(2)))
@@ -127,8 +136,8 @@ class Tier:
     def __post_init__(self) -> None:
         if self.up_to is not None and self.up_to < 1:
             raise ValueError("tier up_to must be >= 1 or None")
-        if self.unit_price < 0 or self.flat_fee < 0:
-            raise ValueError("tier prices must not be negative")
+        check_price(self.unit_price, "a tier's unit price")
+        check_price(self.flat_fee, "a tier's flat fee")
 
 
 def check_tiers(tiers: tuple[Tier, ...]) -> None:
@@ -155,8 +164,9 @@ class UsagePrice:
     def __post_init__(self) -> None:
         if not _USAGE_TYPE.match(self.usage_type):
             raise ValueError(f"invalid usage type {self.usage_type!r}")
-        if self.unit_price < 0 or self.included_per_device < 0:
-            raise ValueError("usage price and included units must not be negative")
+        check_price(self.unit_price, "a usage price")
+        if not 0 <= self.included_per_device <= 10**9:
+            raise ValueError("included units must lie in [0, 1e9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +178,9 @@ class OneOffFee:
     per_device: bool = False
 
     def __post_init__(self) -> None:
-        if not self.name or self.amount < 0:
-            raise ValueError("a one-off fee needs a name and a non-negative amount")
+        if not self.name:
+            raise ValueError("a one-off fee needs a name")
+        check_price(Decimal(self.amount), "a one-off fee")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,14 +211,23 @@ class Plan:
     sla_tiers: tuple[SlaTier, ...] = ()
     # 6 %: China's VAT rate for modern and IT services (the monitoring service).
     vat_rate: Decimal = Decimal("0.06")
+    # prices per device and interval (month, quarter, year); quarterly and yearly plans are
+    # billed in advance per calendar term unless charged monthly (billing.terms)
+    interval: str = "month"
+    bill_charges_monthly: bool = False
 
     def __post_init__(self) -> None:
+        if self.interval not in ("month", "quarter", "year"):
+            raise ValueError("the interval must be month, quarter or year")
         if self.pricing_model not in PRICING_MODELS:
             raise ValueError(f"pricing model must be one of {PRICING_MODELS}")
         check_tiers(self.tiers)
         Money(0, self.currency)
-        if self.minimum_commitment < 0 or not 0 <= self.vat_rate < 1:
-            raise ValueError("minimum commitment must be >= 0 and VAT rate in [0, 1)")
+        check_price(Decimal(self.minimum_commitment), "the minimum commitment")
+        if not 0 <= self.vat_rate < 1:
+            raise ValueError("the VAT rate must lie in [0, 1)")
+        if self.sla_target is not None and not 0 < self.sla_target <= 100:
+            raise ValueError("the SLA target must lie in (0, 100] percent")
         if len({u.usage_type for u in self.usage}) != len(self.usage):
             raise ValueError("each usage type may be priced once per plan")
         if self.sla_tiers and self.sla_target is None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from billing.charge_models import charge_model
 from billing.models import Coverage, Line, Period, Plan, UsagePrice, round_fen
+from billing.money import format_money
+from billing.terms import INTERVAL_MONTHS, Term
+
+# A month, or a calendar quarter or year (anything with `first` and `days`).
+Span = Period | Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +35,14 @@ class Terms:
         return self.start + timedelta(days=self.trial_days)
 
 
-def _clip(lo: date, hi: date | None, period: Period) -> tuple[int, int]:
+def _clip(lo: date, hi: date | None, period: Span) -> tuple[int, int]:
     """Day indexes [a, b) of the period covered by dates [lo, hi)."""
     a = max((lo - period.first).days, 0)
     b = period.days if hi is None else min((hi - period.first).days, period.days)
     return a, max(a, b)
 
 
-def daily_counts(terms: Terms, period: Period, *, charged: bool) -> list[int]:
+def daily_counts(terms: Terms, period: Span, *, charged: bool) -> list[int]:
     """Devices covered on each day of the period (charged=True leaves out trial days)."""
     diff = [0] * (period.days + 1)
     first_day = terms.trial_end if charged else terms.start
@@ -61,16 +66,39 @@ def active_days(terms: Terms, period: Period) -> int:
     return b - a
 
 
-def recurring_line(terms: Terms, period: Period) -> Line | None:
-    """sum over days of price(devices that day) / days in month, rounded once."""
+def recurring_line(terms: Terms, period: Period, billed_term: int = 0) -> Line | None:
+    """The month's recurring charge: sum over days of price(devices that day) / days, rounded
+    once; a quarterly or yearly plan charges a share of its price, or bills its term in
+    advance (`billed_term`: what issued invoices of earlier months already charged for it)."""
+    months = INTERVAL_MONTHS[terms.plan.interval]
+    if months > 1 and not terms.plan.bill_charges_monthly:
+        return _advance_line(terms, period, billed_term)
+    priced = _priced_days(terms, period)
+    if priced is None:
+        return None
+    total, device_days, rows = priced
+    share = f" at 1/{months} of the {terms.plan.interval}ly price" if months > 1 else ""
+    return Line(
+        "recurring",
+        f"{terms.plan.name} ({terms.plan.pricing_model}): {device_days} device-days / "
+        f"{period.days} days{share}",
+        round_fen(total / period.days / months),
+        terms.plan.vat_rate,
+        quantity=Decimal(device_days),
+        subscription_id=terms.id,
+        detail={"days_in_month": period.days, "device_days": device_days, "by_count": rows},
+    )
+
+
+def _priced_days(terms: Terms, span: Span) -> tuple[Decimal, int, list[dict[str, object]]] | None:
+    """Sum of the interval price of each day's device count over a span, the device-days,
+    and the counts with their tiers; None when no device is charged in it."""
     plan, model = terms.plan, charge_model(terms.plan.pricing_model)
-    by_count = Counter(c for c in daily_counts(terms, period, charged=True) if c)
+    by_count = Counter(c for c in daily_counts(terms, span, charged=True) if c)
     if not by_count:
         return None
     total = sum((model.monthly_price(c, plan.tiers) * n for c, n in by_count.items()), Decimal(0))
-    amount = total / period.days
-    device_days = sum(c * n for c, n in by_count.items())
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "devices": c,
             "days": n,
@@ -79,14 +107,38 @@ def recurring_line(terms: Terms, period: Period) -> Line | None:
         }
         for c, n in sorted(by_count.items())
     ]
+    return total, sum(c * n for c, n in by_count.items()), rows
+
+
+def _advance_line(terms: Terms, period: Period, billed_term: int) -> Line | None:
+    """The whole calendar term charged in advance, less what was billed for it before."""
+    term = Term.of(period, terms.plan.interval)
+    priced = _priced_days(terms, term)
+    if priced is None and not billed_term:
+        return None
+    total, device_days, rows = priced or (Decimal(0), 0, [])
+    charge = round_fen(total / term.days)
+    month = _priced_days(terms, period)
+    detail: dict[str, object] = {
+        "term": term.label,
+        "term_days": term.days,
+        "device_days": device_days,
+        "term_charge": charge,
+        "billed_before": billed_term,
+        # this month's part of the term charge (the base of an SLA credit)
+        "month_share": round_fen(month[0] / term.days) if month else 0,
+        "by_count": rows,
+    }
+    before = f", {billed_term} billed before" if billed_term else ""
     return Line(
         "recurring",
-        f"{plan.name} ({plan.pricing_model}): {device_days} device-days / {period.days} days",
-        round_fen(amount),
-        plan.vat_rate,
+        f"{terms.plan.name} ({terms.plan.pricing_model}, {terms.plan.interval}ly in advance) "
+        f"{term.label}: {device_days} device-days / {term.days} days{before}",
+        charge - billed_term,
+        terms.plan.vat_rate,
         quantity=Decimal(device_days),
         subscription_id=terms.id,
-        detail={"days_in_month": period.days, "device_days": device_days, "by_count": rows},
+        detail=detail,
     )
 
 
@@ -171,7 +223,8 @@ def minimum_line(terms: Terms, period: Period, service_lines: list[Line]) -> Lin
         return None
     return Line(
         "minimum",
-        f"Minimum commitment top-up ({days}/{period.days} days of {plan.minimum_commitment} fen)",
+        f"Minimum commitment top-up ({days}/{period.days} days of "
+        f"{format_money(plan.minimum_commitment, plan.currency)})",
         minimum - spent,
         plan.vat_rate,
         subscription_id=terms.id,
@@ -185,32 +238,56 @@ def sla_credit_percent(plan: Plan, availability: Decimal) -> Decimal | None:
     return max(hits) if hits else None
 
 
-def sla_line(terms: Terms, availability: Decimal | None, recurring: Line | None) -> Line | None:
-    """A negative line crediting a share of the recurring charge when availability misses."""
+def sla_line(
+    terms: Terms,
+    availability: Decimal | None,
+    recurring: Line | None,
+    until: datetime | None = None,
+) -> Line | None:
+    """A negative line crediting a share of the recurring charge when availability misses.
+
+    `until`: the month is still running and availability was measured up to then only."""
     if availability is None or recurring is None:
         return None
     percent = sla_credit_percent(terms.plan, availability)
     if percent is None:
         return None
     shown = availability.quantize(Decimal("0.001"))
+    detail: dict[str, object] = {"availability": str(shown), "credit_percent": str(percent)}
+    so_far = ""
+    if until is not None:
+        detail["measured_until"] = until.isoformat()
+        so_far = f" (provisional: measured up to {until:%Y-%m-%d %H:%M} UTC)"
     return Line(
         "sla_credit",
         f"SLA credit: availability {shown} % below target {terms.plan.sla_target} %: "
-        f"{percent} % credit",
-        -round_fen(recurring.amount * percent / 100),
+        f"{percent} % credit{so_far}",
+        -round_fen(_credit_base(recurring) * percent / 100),
         terms.plan.vat_rate,
         subscription_id=terms.id,
-        detail={"availability": str(shown), "credit_percent": str(percent)},
+        detail=detail,
     )
 
 
+def _credit_base(recurring: Line) -> Decimal:
+    """What an SLA credit is a share of: the recurring charge of the month (for a term billed
+    in advance, the month's part of the term charge)."""
+    return Decimal(str(recurring.detail.get("month_share", recurring.amount)))
+
+
 def price_subscription(
-    terms: Terms, period: Period, used: dict[str, int], availability: Decimal | None = None
+    terms: Terms,
+    period: Period,
+    used: dict[str, int],
+    availability: Decimal | None = None,
+    until: datetime | None = None,
+    billed_term: int = 0,
 ) -> list[Line]:
-    """Every line one subscription contributes to the period's invoice."""
-    recurring = recurring_line(terms, period)
+    """Every line one subscription contributes to the period's invoice (`until`: a running
+    month, measured up to then; `billed_term`: see recurring_line)."""
+    recurring = recurring_line(terms, period, billed_term)
     service = ([recurring] if recurring else []) + usage_lines(terms, period, used)
     lines = service + one_off_lines(terms, period)
     top_up = minimum_line(terms, period, service)
-    credit = sla_line(terms, availability, recurring)
+    credit = sla_line(terms, availability, recurring, until)
     return lines + [ln for ln in (top_up, credit) if ln is not None]

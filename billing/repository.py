@@ -2,52 +2,115 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from billing.schemas import PlanIn
+from billing.models import OneOffFee, Plan, SlaTier, Tier, UsagePrice
 from servitize.db import Connection
 
 _PLAN_COLUMNS = (
     "id, name, pricing_model, tiers, currency, usage_prices, one_off_fees, "
-    "minimum_commitment, sla_target, sla_tiers, vat_rate"
+    "minimum_commitment, sla_target, sla_tiers, vat_rate, billing_interval, bill_charges_monthly"
 )
 
 
-async def upsert_plan(conn: Connection, plan: PlanIn) -> None:
-    """Create or replace a plan."""
-    data = json.loads(plan.model_dump_json())
+async def upsert_plan(conn: Connection, plan: Plan) -> None:
+    """Create or replace a plan (stored in minor units, the JSON shapes shown in 0200)."""
     await conn.execute(
         f"""INSERT INTO billing_plans ({_PLAN_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (id) DO UPDATE SET name = $2, pricing_model = $3, tiers = $4,
               currency = $5, usage_prices = $6, one_off_fees = $7, minimum_commitment = $8,
-              sla_target = $9, sla_tiers = $10, vat_rate = $11""",
+              sla_target = $9, sla_tiers = $10, vat_rate = $11, billing_interval = $12,
+              bill_charges_monthly = $13""",
         plan.id,
         plan.name,
         plan.pricing_model,
-        data["tiers"],
+        [
+            {"up_to": t.up_to, "unit_price": str(t.unit_price), "flat_fee": str(t.flat_fee)}
+            for t in plan.tiers
+        ],
         plan.currency,
-        data["usage_prices"],
-        data["one_off_fees"],
+        [
+            {
+                "usage_type": u.usage_type,
+                "unit_price": str(u.unit_price),
+                "included_per_device": u.included_per_device,
+                "description": u.description,
+            }
+            for u in plan.usage
+        ],
+        [
+            {"name": f.name, "amount": f.amount, "per_device": f.per_device}
+            for f in plan.one_off_fees
+        ],
         plan.minimum_commitment,
         plan.sla_target,
-        data["sla_tiers"],
+        [{"below": str(t.below), "credit": str(t.credit)} for t in plan.sla_tiers],
         plan.vat_rate,
+        plan.interval,
+        plan.bill_charges_monthly,
     )
 
 
-async def plans(conn: Connection, ids: list[str] | None = None) -> list[PlanIn]:
+async def plans(conn: Connection, ids: list[str] | None = None) -> list[Plan]:
     """All plans, or the given ones."""
     rows = await conn.fetch(
         f"SELECT {_PLAN_COLUMNS} FROM billing_plans WHERE $1::text[] IS NULL OR id = ANY($1)"
         " ORDER BY id",
         ids,
     )
-    return [PlanIn.from_row(r) for r in rows]
+    return [_plan(r) for r in rows]
+
+
+async def plans_checked(conn: Connection) -> tuple[dict[str, Plan], dict[str, str]]:
+    """Every plan that loads, and why each other one does not (a row written before prices
+    were bounded): a billing run bills the tenants on the others."""
+    good, broken = {}, {}
+    for row in await conn.fetch(f"SELECT {_PLAN_COLUMNS} FROM billing_plans ORDER BY id"):
+        try:
+            good[row["id"]] = _plan(row)
+        except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+            broken[row["id"]] = f"plan {row['id']} is invalid: {exc}"
+    return good, broken
+
+
+def _plan(row: Any) -> Plan:
+    """A billing_plans row (minor units) as a domain plan."""
+    return Plan(
+        row["id"],
+        row["name"],
+        row["pricing_model"],
+        tuple(
+            Tier(t.get("up_to"), Decimal(str(t["unit_price"])), Decimal(str(t.get("flat_fee", 0))))
+            for t in row["tiers"]
+        ),
+        row["currency"].strip(),
+        tuple(
+            UsagePrice(
+                u["usage_type"],
+                Decimal(str(u["unit_price"])),
+                int(u.get("included_per_device", 0)),
+                u.get("description", ""),
+            )
+            for u in row["usage_prices"]
+        ),
+        tuple(
+            OneOffFee(f["name"], int(f["amount"]), bool(f.get("per_device", False)))
+            for f in row["one_off_fees"]
+        ),
+        int(row["minimum_commitment"]),
+        row["sla_target"],
+        tuple(
+            SlaTier(Decimal(str(t["below"])), Decimal(str(t["credit"]))) for t in row["sla_tiers"]
+        ),
+        row["vat_rate"],
+        row["billing_interval"],
+        row["bill_charges_monthly"],
+    )
 
 
 async def insert_subscription(

@@ -5,28 +5,31 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from billing import coupon_repository as coupon_repo
 from billing import repository as repo
-from billing.errors import BillingError, NotFound
-from billing.schemas import PlanIn, SubscriptionIn
+from billing.errors import BillingError, InvoiceStateError, NotFound
+from billing.models import Plan
+from billing.money import to_major, to_minor_int
+from billing.schemas import CouponIn, PlanIn, RedemptionIn, SubscriptionIn
 from registry import service as registry
 from servitize.db import Pool, transaction
 
 
 async def save_plan(pool: Pool, plan: PlanIn) -> PlanIn:
-    """Validate and store a plan (create or replace)."""
+    """Validate and store a plan (create or replace); returns it as stored."""
     try:
-        plan.to_model()
-    except (ValueError, TypeError) as exc:
+        model = plan.to_model()
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise BillingError(f"invalid plan {plan.id!r}: {exc}") from exc
     async with transaction(pool) as conn:
-        await repo.upsert_plan(conn, plan)
-    return plan
+        await repo.upsert_plan(conn, model)
+    return PlanIn.from_model(model)
 
 
 async def list_plans(pool: Pool) -> list[PlanIn]:
     """Every plan."""
     async with pool.acquire() as conn:
-        return await repo.plans(conn)
+        return [PlanIn.from_model(p) for p in await repo.plans(conn)]
 
 
 async def subscribe(pool: Pool, sub: SubscriptionIn) -> int:
@@ -98,7 +101,7 @@ async def list_subscriptions(pool: Pool, tenant_id: str | None) -> list[dict[str
     return [dict(r) for r in rows]
 
 
-async def _plans(conn: Any, ids: list[str]) -> list[PlanIn]:
+async def _plans(conn: Any, ids: list[str]) -> list[Plan]:
     found = await repo.plans(conn, ids)
     if len(found) != len(ids):
         raise NotFound(f"plan {ids} not found; create it first")
@@ -140,3 +143,45 @@ async def set_seller(pool: Pool, name: str, tax_id: str, address: str = "") -> N
         raise BillingError("the seller needs a name")
     async with transaction(pool) as conn:
         await repo.set_seller(conn, name, tax_id, address)
+
+
+async def save_coupon(pool: Pool, coupon: CouponIn) -> CouponIn:
+    """Create or replace a coupon."""
+    amount = None
+    if coupon.amount_off is not None and coupon.currency is not None:
+        try:
+            amount = to_minor_int(coupon.amount_off, coupon.currency)
+        except ValueError as exc:
+            raise BillingError(f"amount_off: {exc}") from exc
+    async with transaction(pool) as conn:
+        await coupon_repo.upsert(conn, {**coupon.model_dump(), "amount_off": amount})
+    return coupon
+
+
+async def list_coupons(pool: Pool) -> list[dict[str, Any]]:
+    """Every coupon, amounts in major units."""
+    async with pool.acquire() as conn:
+        rows = [dict(r) for r in await coupon_repo.coupons(conn)]
+    for r in rows:
+        if r["amount_off"] is not None:
+            r["currency"] = r["currency"].strip()
+            r["amount_off"] = to_major(r["amount_off"], r["currency"])
+    return rows
+
+
+async def redeem(pool: Pool, code: str, body: RedemptionIn) -> None:
+    """A tenant redeems a coupon (once) from a month on."""
+    async with transaction(pool) as conn:
+        found = await coupon_repo.coupon(conn, code)
+        if found is None:
+            raise NotFound(f"coupon {code} not found")
+        if not await registry.tenant_exists(conn, body.tenant_id):
+            raise NotFound(f"tenant {body.tenant_id} not found")
+        currencies = await repo.tenant_currencies(conn, body.tenant_id)
+        if found["currency"] and currencies - {found["currency"].strip()}:
+            raise BillingError(
+                f"coupon {code} is in {found['currency']}, "
+                f"the tenant is billed in {sorted(currencies)}"
+            )
+        if not await coupon_repo.redeem(conn, body.tenant_id, code, body.first_period):
+            raise InvoiceStateError(f"tenant {body.tenant_id} has redeemed {code} already")

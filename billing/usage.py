@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from analytics.alerts import service as alerts
+from billing import usage_record_repository as record_repo
 from billing import usage_repository as usage_repo
 from billing.models import Window
 from ingest import service as ingest
@@ -60,7 +61,21 @@ async def usage_counts(
     if TELEMETRY_VALUES in types:
         values = await ingest.reading_counts(conn, spans)
         counts |= {(sub, TELEMETRY_VALUES): n for sub, n in values.items()}
+    # usage reported through the API (billing.usage_records) counts like device events
+    for key, n in (await record_repo.usage_sums(conn, spans, events)).items():
+        counts[key] = counts.get(key, 0) + n
     return counts
+
+
+Bounds = usage_repo.Bounds
+
+
+async def period_bounds(
+    conn: Connection, first: date, next_first: date, tenant_ids: list[str] | None
+) -> dict[str, Bounds]:
+    """Each tenant's zone and period instants as measured (usage_repository.BOUNDS)."""
+    zones = await registry.tenant_timezones(conn, tenant_ids)
+    return await usage_repo.period_bounds(conn, first, next_first, tenant_ids, zones)
 
 
 async def availability(

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
 
 from api.models import ROLES
 from console import service
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add the `console` command."""
-    p = sub.add_parser("console", help="manage the browser console's users")
+def console_command(p: argparse.ArgumentParser) -> None:
+    """`servitize console`: its arguments and handler."""
     csub = p.add_subparsers(dest="console_command", required=True)
     u = csub.add_parser("user", help="console users").add_subparsers(
         dest="user_command", required=True

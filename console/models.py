@@ -53,7 +53,7 @@ class User:
     @property
     def principal(self) -> Principal:
         """The same principal an API key of this role and tenant would have."""
-        return Principal(f"user:{self.username}", self.role, self.tenant_id)
+        return Principal(f"user:{self.username}", check_role(self.role), self.tenant_id)
 
     @property
     def actor(self) -> str:

@@ -22,6 +22,7 @@ router = APIRouter()
 T = TypeVar("T")
 AlertId = Annotated[int, Path(ge=1)]
 FILTERS = ("severity", "state", "site", "type", "q")
+READERS = ("operator", "viewer", "finance")  # as the API's alert and registry readers
 
 
 async def _found(action: Awaitable[T]) -> T:
@@ -43,6 +44,7 @@ async def home(session: Current) -> Response:
 
 @router.get("/fleet", response_class=HTMLResponse)
 async def fleet(request: Request, session: Current) -> Response:
+    require(session, *READERS)
     who = session.user.principal
     data = await pages.fleet(pool_of(request), who)
     return render(request, "fleet.html", **data, zones=await pages.zones(pool_of(request), who))
@@ -55,6 +57,7 @@ def _query(request: Request) -> dict[str, str | None]:
 @router.get("/alerts", response_class=HTMLResponse)
 async def alert_list(request: Request, session: Current) -> Response:
     """The live alert list: the rows reload on every alert event of the stream."""
+    require(session, *READERS)
     q, pool = _query(request), pool_of(request)
     rows = await _found(pages.alert_list(pool, session.user.principal, q))
     zones = await pages.zones(pool, session.user.principal)
@@ -67,6 +70,7 @@ async def alert_list(request: Request, session: Current) -> Response:
 @router.get("/events")
 async def events(request: Request, session: Current) -> EventSourceResponse:
     """The alert change stream of the API, scoped to the user's tenant, for the live list."""
+    require(session, *READERS)
     raw = request.query_params.get("after") or ""
     after = int(raw) if raw.isdigit() else await alerts.newest_event_id(pool_of(request))
     pool, tenant = pool_of(request), session.user.tenant_id
@@ -92,6 +96,7 @@ async def _detail(request: Request, session: Session, template: str, **data: Any
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 async def alert(request: Request, alert_id: AlertId, session: Current) -> Response:
+    require(session, *READERS)
     data = await _found(pages.alert(pool_of(request), session.user.principal, alert_id))
     return await _detail(request, session, "alert.html", a=data)
 
@@ -136,6 +141,7 @@ async def comment(
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
 async def device(request: Request, device_id: str, session: Current) -> Response:
+    require(session, *READERS)
     data = await _found(pages.device(pool_of(request), session.user.principal, device_id))
     return await _detail(request, session, "device.html", d=data)
 
@@ -145,6 +151,7 @@ async def device_series(
     request: Request, device_id: str, session: Current, metric: str, range: str = "1d"
 ) -> Response:
     """A metric's buckets as uPlot columns, with the alert spans to mark."""
+    require(session, *READERS)
     who = session.user.principal
     data = await _found(pages.device_series(pool_of(request), who, device_id, metric, range))
     return JSONResponse(data)
@@ -162,8 +169,9 @@ async def finance(request: Request, session: Current) -> Response:
 @router.get("/finance/invoices/{invoice_id}.pdf")
 async def invoice_pdf(request: Request, invoice_id: int, session: Current) -> Response:
     require(session, "finance", "viewer")
-    pdf = await _found(pages.invoice_pdf(pool_of(request), session.user.principal, invoice_id))
-    headers = {"Content-Disposition": f'attachment; filename="invoice-{invoice_id}.pdf"'}
+    who = session.user.principal
+    name, pdf = await _found(pages.invoice_pdf(pool_of(request), who, invoice_id))
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 

@@ -14,7 +14,7 @@ from billing import service as billing
 from billing.models import Period
 from console.wording import Names, headline
 from ingest import queries as telemetry
-from registry import queries as devices
+from registry import objects_service as devices
 from registry import service as registry
 from servitize.db import Pool
 
@@ -146,7 +146,7 @@ def series(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 async def device(pool: Pool, who: Principal, device_id: str) -> dict[str, Any]:
     """A device with its latest values, its metrics and its alerts."""
-    d = await devices.get_one(pool, "devices", device_id)
+    d = await devices.get_device(pool, device_id)
     if d is None or not who.can_see(d["tenant_id"]):
         raise NotFound(f"device {device_id} not found")
     now = datetime.now(UTC)
@@ -169,7 +169,7 @@ async def device_series(
     pool: Pool, who: Principal, device_id: str, metric: str, range_: str
 ) -> dict[str, Any]:
     """One metric of a device over a range, with the spans of its alerts on that metric."""
-    d = await devices.get_one(pool, "devices", device_id)
+    d = await devices.get_device(pool, device_id)
     if d is None or not who.can_see(d["tenant_id"]) or range_ not in RANGES:
         raise NotFound(f"device {device_id} not found")
     back, width = RANGES[range_]
@@ -212,7 +212,8 @@ async def _revenue(pool: Pool, who: Principal, now: Period) -> list[dict[str, An
     return list(report["months"])
 
 
-async def invoice_pdf(pool: Pool, who: Principal, invoice_id: int) -> bytes:
+async def invoice_pdf(pool: Pool, who: Principal, invoice_id: int) -> tuple[str, bytes]:
+    """The invoice's file name and PDF (NotFound for another tenant's)."""
     return await report_service.invoice_pdf(pool, invoice_id, who.tenant_id)
 
 

@@ -7,18 +7,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api import problems as p
-from api.deps import get_app_settings, get_pool
+from api.deps import PoolDep, get_app_settings
 from api.problems import Problem
 from api.security import Principal, require_provider, require_role
 from fleet import campaign_service, package_service
 from fleet.errors import call
 from fleet.schemas import CampaignIn, CampaignOut, PackageOut
 from fleet.signing import load_private
-from servitize.db import Pool
 from servitize.settings import Settings
 
 router = APIRouter()
-PoolDep = Annotated[Pool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 Reader = Annotated[Principal, Depends(require_role())]
 Admin = Annotated[Principal, Depends(require_role("admin"))]

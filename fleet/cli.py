@@ -20,9 +20,8 @@ from servitize.mqtturl import MqttUrl
 from servitize.settings import get_settings
 
 
-def register(sub: Any) -> None:
-    """Add `fleet` and its subcommands."""
-    fleet = sub.add_parser("fleet", help="device commands, twins, firmware packages, campaigns")
+def fleet_command(fleet: argparse.ArgumentParser) -> None:
+    """`servitize fleet`: its subcommands, their arguments and handlers."""
     cmds = fleet.add_subparsers(dest="fleet_command", required=True, metavar="ACTION")
     p = cmds.add_parser("run", help="send due commands and twin deltas, consume device replies")
     p.add_argument("--client-id", help="MQTT client id (persistent session)")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Response
 
 from api import problems as p
-from api.deps import get_app_settings, get_pool
+from api.deps import PoolDep, get_app_settings
 from api.problems import Problem
 from fleet import package_repository as repo
 from fleet import rollout_service, tokens
@@ -46,7 +46,7 @@ def download_secret(settings: Settings) -> bytes | None:
 )  # fmt: skip
 async def download(
     token: Annotated[str, Path(min_length=8, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$")],
-    pool: Annotated[Pool, Depends(get_pool)],
+    pool: PoolDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
     range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
 ) -> Any:  # fmt: skip

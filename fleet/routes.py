@@ -9,7 +9,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from api import problems as p
 from api import sse
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE
 from api.security import Principal, require_role
@@ -28,7 +28,6 @@ from servitize.db import Pool
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role())]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 DevicePath = Annotated[str, Path(pattern=DEVICE_ID_PATTERN)]

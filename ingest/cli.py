@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Any
 
 from ingest.rollup import run_upkeep
 from ingest.service import IngestConfig, IngestService
@@ -16,9 +15,8 @@ from servitize.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
-    """Add `ingest`."""
-    p = sub.add_parser("ingest", help="consume device MQTT messages into the database")
+def ingest_command(p: argparse.ArgumentParser) -> None:
+    """`servitize ingest`: its arguments and handler."""
     p.add_argument(
         "--client-id", help="MQTT client id (default and required: the MQTT username, if any)"
     )

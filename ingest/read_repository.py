@@ -123,9 +123,12 @@ async def clean_readings(
 
 
 async def silence(conn: Connection, devices: list[str]) -> list[asyncpg.Record]:
-    """Per device with a status: online flag, seconds silent, last reading and now (epoch)."""
+    """Per device with a status: online flag, whether its Last Will still stands (offline
+    reported and no message since), seconds silent, last reading and now (epoch)."""
     return await conn.fetch(
         "SELECT s.device_id, s.online, "
+        "(s.online IS FALSE AND NOT coalesce(s.last_seen_at > s.status_changed_at, false)) "
+        "AS will_stands, "
         "extract(epoch FROM now() - s.last_seen_at)::float8 AS silent, "
         "extract(epoch FROM coalesce(s.last_reading_ts, s.last_seen_at, now()))::float8 "
         "AS last_t, "

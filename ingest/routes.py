@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api import problems as p
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, METRIC_PATTERN, Timestamp
-from api.security import Principal, require_role
+from api.security import Principal, Role, require_role
 from ingest import queries
-from registry import queries as registry
+from registry import objects_service as registry
 from servitize.db import Pool
 
 router = APIRouter(tags=["telemetry"])
@@ -31,8 +31,7 @@ MAX_CSV_ROWS = 100_000
 OUT_OF_RANGE = 1  # flags bit 1: the value lies outside the catalog's valid range
 
 Resolution = Literal["raw", "1m", "1h", "1d"]
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Reader = Annotated[Principal, Depends(require_role("operator", "viewer"))]
+Reader = Annotated[Principal, Depends(require_role(Role.OPERATOR, Role.VIEWER))]
 DevicePath = Annotated[str, Path(pattern=DEVICE_ID_PATTERN)]
 Metrics = Annotated[
     list[Annotated[str, Field(pattern=METRIC_PATTERN)]] | None,
@@ -134,7 +133,7 @@ def _cursor(value: str | None) -> tuple[str, datetime] | None:
 
 
 async def _visible_device(pool: Pool, who: Principal, device_id: str) -> None:
-    device = await registry.get_one(pool, "devices", device_id)
+    device = await registry.get_device(pool, device_id)
     if device is None or not who.can_see(device["tenant_id"]):
         raise Problem(404, "Not Found", f"device {device_id} not found")
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from registry import credentials, service
 from registry.models import Device, Site, Tenant, check_not_reserved
 from servitize import db, startup
 
 
-def register(sub: Any) -> None:
-    """Add the `registry` command group."""
-    p = sub.add_parser("registry", help="manage tenants, device types, devices, broker auth")
+def registry_command(p: argparse.ArgumentParser) -> None:
+    """`servitize registry`: its arguments and handler."""
     rsub = p.add_subparsers(dest="registry_command", required=True)
     q = rsub.add_parser("seed-types", help="register the built-in device types")
     q.set_defaults(handler=_seed_types)

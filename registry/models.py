@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# One or two lost messages are normal on cellular and Wi-Fi links; five in a row are not.
+OFFLINE_AFTER_INTERVALS = 5.0
+NO_DETECTION: Mapping[str, Any] = {"rules": [], "regime": None, "relations": []}
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -85,11 +90,23 @@ class DeviceType:
     reporting_interval_s: int
     metrics: tuple[MetricSpec, ...] = ()
     description: str = ""
+    # silent (presence) and offline (alert) after this many reporting intervals: one value
+    offline_after_intervals: float = OFFLINE_AFTER_INTERVALS
+    # catalog rules, operating regime and relations as data ({"rules", "regime",
+    # "relations"}; analytics/monitor/catalog.py reads it); empty: none of them
+    detection: Mapping[str, Any] = field(default_factory=lambda: dict(NO_DETECTION))
 
     def __post_init__(self) -> None:
         check_id(self.id, "device type id")
         if self.reporting_interval_s <= 0:
             raise ValueError("reporting interval must be positive")
+        if not 1 <= self.offline_after_intervals <= 1000:
+            raise ValueError("offline_after_intervals must be in [1, 1000]")
+
+    @property
+    def offline_after_s(self) -> float:
+        """Seconds of silence after which a device of this type is silent and offline."""
+        return self.offline_after_intervals * self.reporting_interval_s
 
     def metric(self, name: str) -> MetricSpec | None:
         """The catalog entry for a metric name, if any."""

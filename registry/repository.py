@@ -39,13 +39,17 @@ async def upsert_site(conn: Connection, s: Site) -> None:
 async def upsert_device_type(conn: Connection, dt: DeviceType) -> None:
     """Create or update a device type and replace its metric catalog."""
     await conn.execute(
-        """INSERT INTO device_types (id, name, description, reporting_interval_s)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE
-           SET name = $2, description = $3, reporting_interval_s = $4""",
+        """INSERT INTO device_types
+           (id, name, description, reporting_interval_s, offline_after_intervals, detection)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE
+           SET name = $2, description = $3, reporting_interval_s = $4,
+               offline_after_intervals = $5, detection = $6""",
         dt.id,
         dt.name,
         dt.description,
         dt.reporting_interval_s,
+        dt.offline_after_intervals,
+        dict(dt.detection),
     )
     await conn.execute("DELETE FROM device_type_metrics WHERE device_type_id = $1", dt.id)
     await conn.executemany(
@@ -102,6 +106,8 @@ async def load_device_types(conn: Connection) -> dict[str, DeviceType]:
             t["reporting_interval_s"],
             tuple(by_type.get(t["id"], ())),
             t["description"],
+            t["offline_after_intervals"],
+            t["detection"],
         )
         for t in types
     }
@@ -163,6 +169,13 @@ async def reporting_intervals(conn: Connection) -> dict[str, int]:
     """Reporting interval in seconds per device type."""
     rows = await conn.fetch("SELECT id, reporting_interval_s FROM device_types")
     return {r["id"]: r["reporting_interval_s"] for r in rows}
+
+
+async def type_policies(conn: Connection) -> list[Any]:
+    """(id, reporting_interval_s, offline_after_intervals, detection) of every type."""
+    return await conn.fetch(
+        "SELECT id, reporting_interval_s, offline_after_intervals, detection FROM device_types"
+    )
 
 
 async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
@@ -231,3 +244,10 @@ async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> di
         "SELECT id, timezone FROM tenants WHERE $1::text[] IS NULL OR id = ANY($1)", tenant_ids
     )
     return {r["id"]: r["timezone"] for r in rows}
+
+
+async def site_locations(conn: Connection, site_ids: list[str]) -> list[Any]:
+    """Tenant and coordinates of sites."""
+    return await conn.fetch(
+        "SELECT id, tenant_id, latitude, longitude FROM sites WHERE id = ANY($1::text[])", site_ids
+    )

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
 from api import problems as p
-from api.deps import get_pool
+from api.deps import PoolDep
 from api.problems import Problem
 from api.schemas import DEVICE_ID_PATTERN, MAX_PAGE, SLUG_PATTERN, Page
-from api.security import Principal, require_provider, require_role
-from registry import queries
-from registry.models import DeviceType
+from api.security import Principal, Role, require_provider, require_role
+from registry import objects_service as registry
+from registry import service as registry_service
+from registry.models import DeviceType, MetricSpec
 from registry.schemas import (
     Credential,
     DeviceCreated,
@@ -34,9 +35,8 @@ from servitize.db import Pool
 
 router = APIRouter(tags=["registry"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
 Reader = Annotated[Principal, Depends(require_role())]
-Admin = Annotated[Principal, Depends(require_role("admin"))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page size")]
 After = Annotated[
     str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="cursor from next_cursor")
@@ -62,32 +62,28 @@ def _own_tenant(principal: Principal, tenant_id: str | None) -> str:
     return chosen
 
 
-async def _visible(pool: Pool, principal: Principal, table: str, object_id: str) -> Any:
-    row = await queries.get_one(pool, table, object_id)
-    tenant = None if row is None else (row["id"] if table == "tenants" else row["tenant_id"])
+_GET = {"tenant": registry.get_tenant, "site": registry.get_site, "device": registry.get_device}
+
+
+async def _visible(pool: Pool, principal: Principal, kind: str, object_id: str) -> Any:
+    row = await _GET[kind](pool, object_id)
+    tenant = None if row is None else (row["id"] if kind == "tenant" else row["tenant_id"])
     if row is None or not principal.can_see(tenant):
-        raise Problem(404, "Not Found", f"{table[:-1]} {object_id} not found")
+        raise Problem(404, "Not Found", f"{kind} {object_id} not found")
     return row
-
-
-async def _write(action: Any) -> Any:
-    try:
-        return await action
-    except queries.AlreadyExists as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except queries.InUse as exc:
-        raise Problem(409, "Conflict", f"still in use: {exc}") from exc
-    except queries.Invalid as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 def _patch(body: BaseModel) -> dict[str, Any]:
     """The fields a PATCH sets; null is refused for required ones."""
     values = body.model_dump(exclude_unset=True)
-    nulls = sorted(k for k, v in values.items() if v is None and k in queries.REQUIRED)
+    nulls = sorted(k for k, v in values.items() if v is None and k in registry.REQUIRED)
     if nulls:
         raise Problem(422, "Unprocessable Content", f"{', '.join(nulls)} may not be null")
     return values
+
+
+def _metric(m: dict[str, Any]) -> MetricSpec:
+    return MetricSpec(m["name"], m["unit"], m["min_value"], m["max_value"], m["description"])
 
 
 def _mismatch(principal: Principal, tenant_id: str | None) -> bool:
@@ -100,29 +96,29 @@ def _mismatch(principal: Principal, tenant_id: str | None) -> bool:
 @router.get("/tenants", response_model=Page[TenantOut], responses=p.READ)
 async def list_tenants(pool: PoolDep, who: Reader, limit: Limit = 100, after: After = None) -> Any:
     """Tenants the key may see (a tenant-scoped key sees only its own)."""
-    return _page(await queries.list_tenants(pool, who.tenant_id, after, limit), limit, TenantOut)
+    return _page(await registry.list_tenants(pool, who.tenant_id, after, limit), limit, TenantOut)
 
 
 @router.post("/tenants", status_code=201, response_model=TenantOut, responses=p.WRITE)
 async def create_tenant(body: TenantIn, pool: PoolDep, who: Admin) -> Any:
     """Create a tenant (provider admin only)."""
     require_provider(who)
-    await _write(queries.insert(pool, "tenants", body.model_dump()))
-    return await _visible(pool, who, "tenants", body.id)
+    await registry.create_tenant(pool, body.model_dump())
+    return await _visible(pool, who, "tenant", body.id)
 
 
 @router.get("/tenants/{tenant_id}", response_model=TenantOut, responses=p.READ)
 async def get_tenant(tenant_id: Slug, pool: PoolDep, who: Reader) -> Any:
     """One tenant."""
-    return await _visible(pool, who, "tenants", tenant_id)
+    return await _visible(pool, who, "tenant", tenant_id)
 
 
 @router.patch("/tenants/{tenant_id}", response_model=TenantOut, responses=p.WRITE)
 async def patch_tenant(tenant_id: Slug, body: TenantPatch, pool: PoolDep, who: Admin) -> Any:
     """Change a tenant's name, time zone, tax id or address."""
-    await _visible(pool, who, "tenants", tenant_id)
-    await queries.update(pool, "tenants", tenant_id, _patch(body))
-    return await _visible(pool, who, "tenants", tenant_id)
+    await _visible(pool, who, "tenant", tenant_id)
+    await registry.update_tenant(pool, tenant_id, _patch(body))
+    return await _visible(pool, who, "tenant", tenant_id)
 
 
 # --- sites -----------------------------------------------------------------------------
@@ -135,7 +131,7 @@ async def list_sites(
     """Sites, optionally of one tenant."""
     if _mismatch(who, tenant_id):
         return {"items": [], "next_cursor": None}
-    rows = await queries.list_sites(pool, who.scope(tenant_id), after, limit)
+    rows = await registry.list_sites(pool, who.scope(tenant_id), after, limit)
     return _page(rows, limit, SiteOut)
 
 
@@ -143,29 +139,29 @@ async def list_sites(
 async def create_site(body: SiteIn, pool: PoolDep, who: Admin) -> Any:
     """Create a site of a tenant."""
     values = body.model_dump() | {"tenant_id": _own_tenant(who, body.tenant_id)}
-    await _write(queries.insert(pool, "sites", values))
-    return await _visible(pool, who, "sites", body.id)
+    await registry.create_site(pool, values)
+    return await _visible(pool, who, "site", body.id)
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, responses=p.READ)
 async def get_site(site_id: Slug, pool: PoolDep, who: Reader) -> Any:
     """One site."""
-    return await _visible(pool, who, "sites", site_id)
+    return await _visible(pool, who, "site", site_id)
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, responses=p.WRITE)
 async def patch_site(site_id: Slug, body: SitePatch, pool: PoolDep, who: Admin) -> Any:
     """Change a site."""
-    await _visible(pool, who, "sites", site_id)
-    await queries.update(pool, "sites", site_id, _patch(body))
-    return await _visible(pool, who, "sites", site_id)
+    await _visible(pool, who, "site", site_id)
+    await registry.update_site(pool, site_id, _patch(body))
+    return await _visible(pool, who, "site", site_id)
 
 
 @router.delete("/sites/{site_id}", status_code=204, responses=p.WRITE)
 async def delete_site(site_id: Slug, pool: PoolDep, who: Admin) -> Response:
     """Delete a site that has no devices (409 otherwise)."""
-    await _visible(pool, who, "sites", site_id)
-    await _write(queries.delete(pool, "sites", site_id))
+    await _visible(pool, who, "site", site_id)
+    await registry.delete_site(pool, site_id)
     return Response(status_code=204)
 
 
@@ -180,19 +176,23 @@ def _type_out(dt: DeviceType) -> DeviceTypeOut:
         reporting_interval_s=dt.reporting_interval_s,
         description=dt.description,
         metrics=metrics,
+        offline_after_intervals=dt.offline_after_intervals,
+        rules=list(dt.detection.get("rules") or []),
+        regime=dt.detection.get("regime"),
+        relations=list(dt.detection.get("relations") or []),
     )
 
 
 @router.get("/device-types", response_model=list[DeviceTypeOut], responses=p.READ)
 async def list_device_types(pool: PoolDep, who: Reader) -> Any:
     """Every device type with its metric catalog (valid ranges, units)."""
-    return [_type_out(dt) for dt in await queries.device_types(pool)]
+    return [_type_out(dt) for dt in await registry.device_types(pool)]
 
 
 @router.get("/device-types/{type_id}", response_model=DeviceTypeOut, responses=p.READ)
 async def get_device_type(type_id: Slug, pool: PoolDep, who: Reader) -> Any:
     """One device type."""
-    found = [dt for dt in await queries.device_types(pool) if dt.id == type_id]
+    found = [dt for dt in await registry.device_types(pool) if dt.id == type_id]
     if not found:
         raise Problem(404, "Not Found", f"device type {type_id} not found")
     return _type_out(found[0])
@@ -203,13 +203,21 @@ async def create_device_type(body: DeviceTypeIn, pool: PoolDep, who: Admin) -> A
     """Register a device type (provider admin only)."""
     require_provider(who)
     try:
-        metrics = tuple(queries.metric_spec(m.model_dump()) for m in body.metrics)
-        dt = DeviceType(body.id, body.name, body.reporting_interval_s, metrics, body.description)
+        metrics = tuple(_metric(m.model_dump()) for m in body.metrics)
+        dt = DeviceType(
+            body.id,
+            body.name,
+            body.reporting_interval_s,
+            metrics,
+            body.description,
+            body.offline_after_intervals,
+            body.detection().data(),
+        )
     except ValueError as exc:
         raise Problem(422, "Unprocessable Content", str(exc)) from exc
     if len({m.name for m in metrics}) != len(metrics):
         raise Problem(422, "Unprocessable Content", "metric names must be unique")
-    await _write(queries.create_device_type(pool, dt))
+    await registry.create_device_type(pool, dt)
     return _type_out(dt)
 
 
@@ -232,7 +240,7 @@ async def list_devices(
         return {"items": [], "next_cursor": None}
     filters = {"tenant_id": who.scope(tenant_id), "site_id": site_id, "online": online}
     filters["device_type_id"] = device_type_id
-    rows = await queries.list_devices(pool, filters, after, limit)
+    rows = await registry.list_devices(pool, filters, after, limit)
     return _page(rows, limit, DeviceOut)
 
 
@@ -240,8 +248,8 @@ async def list_devices(
 async def create_device(body: DeviceIn, pool: PoolDep, who: Admin) -> Any:
     """Register a device; the response holds its MQTT password, shown this once."""
     values = body.model_dump() | {"tenant_id": _own_tenant(who, body.tenant_id)}
-    password = await _write(queries.create_device(pool, values))
-    device = await _visible(pool, who, "devices", body.id)
+    password = await registry.create_device(pool, values)
+    device = await _visible(pool, who, "device", body.id)
     return {
         "device": device,
         "credential": Credential(device_id=body.id, username=body.id, password=password),
@@ -251,33 +259,33 @@ async def create_device(body: DeviceIn, pool: PoolDep, who: Admin) -> Any:
 @router.get("/devices/{device_id}", response_model=DeviceOut, responses=p.READ)
 async def get_device(device_id: DevicePath, pool: PoolDep, who: Reader) -> Any:
     """One device with its connection state."""
-    return await _visible(pool, who, "devices", device_id)
+    return await _visible(pool, who, "device", device_id)
 
 
 @router.patch("/devices/{device_id}", response_model=DeviceOut, responses=p.WRITE)
 async def patch_device(device_id: DevicePath, body: DevicePatch, pool: PoolDep, who: Admin) -> Any:
     """Rename, move to another site of the same tenant, enable or disable a device."""
-    device = await _visible(pool, who, "devices", device_id)
+    device = await _visible(pool, who, "device", device_id)
     values = _patch(body)
     if values.get("site_id") is not None:
-        await _write(queries.check_site(pool, values["site_id"], device["tenant_id"]))
-    await queries.update(pool, "devices", device_id, values)
-    return await _visible(pool, who, "devices", device_id)
+        await registry.check_site(pool, values["site_id"], device["tenant_id"])
+    await registry.update_device(pool, device_id, values)
+    return await _visible(pool, who, "device", device_id)
 
 
 @router.delete("/devices/{device_id}", status_code=204, responses=p.WRITE)
 async def delete_device(device_id: DevicePath, pool: PoolDep, who: Admin) -> Response:
     """Delete a device (409 while other records still refer to it; disable it instead)."""
-    await _visible(pool, who, "devices", device_id)
-    await _write(queries.delete(pool, "devices", device_id))
+    await _visible(pool, who, "device", device_id)
+    await registry.delete_device(pool, device_id)
     return Response(status_code=204)
 
 
 @router.post("/devices/{device_id}/credential", response_model=Credential, responses=p.WRITE)
 async def rotate_credential(device_id: DevicePath, pool: PoolDep, who: Admin) -> Any:
     """Give a device a new MQTT password (shown this once); the old one stops working."""
-    await _visible(pool, who, "devices", device_id)
-    password = await queries.rotate(pool, device_id)
+    await _visible(pool, who, "device", device_id)
+    password = await registry_service.rotate_credential(pool, device_id)
     if password is None:
         raise Problem(404, "Not Found", f"device {device_id} not found")
     return Credential(device_id=device_id, username=device_id, password=password)

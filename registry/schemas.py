@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas import DeviceId, MetricName, Name, Slug, Text
+from registry.rule_schemas import DetectionIn, RegimeIn, RelationIn, RuleIn
 
 _IN = ConfigDict(extra="forbid")
 
@@ -156,6 +157,20 @@ class DeviceTypeIn(BaseModel):
     reporting_interval_s: int = Field(ge=1, le=7 * 86400)
     description: Text = ""
     metrics: list[MetricIn] = Field(default_factory=list, max_length=200)
+    # silent (presence) and offline (alert) after this many reporting intervals
+    offline_after_intervals: float = Field(default=5.0, ge=1, le=1000)
+    # catalog rules, operating regime, relations; left out: the type has none of them
+    rules: list[RuleIn] = Field(default_factory=list, max_length=100)
+    regime: RegimeIn | None = None
+    relations: list[RelationIn] = Field(default_factory=list, max_length=20)
+
+    def detection(self) -> DetectionIn:
+        """The detection data; ValueError if it names a metric the catalog lacks."""
+        det = DetectionIn(rules=self.rules, regime=self.regime, relations=self.relations)
+        missing = det.named_metrics() - {m.name for m in self.metrics}
+        if missing:
+            raise ValueError(f"rules, regime or relations name unknown metrics {sorted(missing)}")
+        return det
 
 
 class DeviceTypeOut(BaseModel):
@@ -166,6 +181,10 @@ class DeviceTypeOut(BaseModel):
     reporting_interval_s: int
     description: str
     metrics: list[MetricIn]
+    offline_after_intervals: float
+    rules: list[dict[str, Any]]
+    regime: dict[str, Any] | None
+    relations: list[dict[str, Any]]
 
 
 class DevicePatch(BaseModel):

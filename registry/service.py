@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry import credentials, repository
-from registry.catalog import BUILTIN_TYPES
+from registry.catalog import BUILTIN_TYPES, builtin_type
 from registry.models import (
     Device,
     DeviceInfo,
@@ -38,7 +38,7 @@ async def save_tenant(pool: Pool, tenant: Tenant, sites: Iterable[Site] = ()) ->
 async def save_site(pool: Pool, site: Site) -> bool:
     """Create or update a site; False when its tenant does not exist."""
     async with transaction(pool) as conn:
-        if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", site.tenant_id):
+        if not await repository.tenant_exists(conn, site.tenant_id):
             return False
         await repository.upsert_site(conn, site)
     return True
@@ -198,6 +198,26 @@ async def reporting_intervals(conn: Connection) -> dict[str, int]:
     return await repository.reporting_intervals(conn)
 
 
+async def offline_after_s(conn: Connection) -> dict[str, float]:
+    """Per device type: seconds of silence after which a device is offline (and silent)."""
+    rows = await repository.type_policies(conn)
+    return {r["id"]: r["offline_after_intervals"] * r["reporting_interval_s"] for r in rows}
+
+
+async def detection_specs(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Per device type: its catalog rules, regime and relations as stored data."""
+    return {r["id"]: dict(r["detection"]) for r in await repository.type_policies(conn)}
+
+
+def builtin_detection(type_id: str) -> dict[str, Any]:
+    """The seeded detection data of a built-in type (none for another id): for tools that
+    judge built-in types without a database (evaluation, benchmarks, unit tests)."""
+    try:
+        return dict(builtin_type(type_id).detection)
+    except KeyError:
+        return {}
+
+
 async def device_ids_of_type(conn: Connection, device_type: str) -> list[str]:
     """Ids of a type's devices, in id order."""
     return await repository.device_ids_of_type(conn, device_type)
@@ -236,3 +256,11 @@ async def tenant_details(conn: Connection, tenant_ids: list[str]) -> dict[str, d
 async def tenant_timezones(conn: Connection, tenant_ids: list[str] | None) -> dict[str, str]:
     """Time zone per tenant (all when None)."""
     return await repository.tenant_timezones(conn, tenant_ids)
+
+
+async def site_locations(
+    conn: Connection, site_ids: list[str]
+) -> dict[str, tuple[str, float | None, float | None]]:
+    """(tenant, latitude, longitude) per site id (field service: distance to a site)."""
+    rows = await repository.site_locations(conn, site_ids)
+    return {r["id"]: (r["tenant_id"], r["latitude"], r["longitude"]) for r in rows}

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import socket
+
+import aiomqtt
 
 from ingest.session import doctor_check
 from servitize import db, migrate
-from servitize.infra import port_open
 from servitize.jobs import timescale_jobs
 from servitize.mqtturl import MqttUrl
 from servitize.settings import get_settings
 from servitize.storage import active_path, timescale_version
 
+# How long the doctor waits for the broker to accept a connection and an MQTT login.
+BROKER_TIMEOUT_S = 3.0
 
-def register(sub: Any) -> None:
-    """Add `migrate` and `doctor`."""
-    p = sub.add_parser("migrate", help="apply database migrations (idempotent)")
+
+def migrate_command(p: argparse.ArgumentParser) -> None:
+    """`servitize migrate`: its arguments and handler."""
     p.set_defaults(handler=_migrate)
-    p = sub.add_parser("doctor", help="check database, schema, storage path and broker")
+
+
+def doctor_command(p: argparse.ArgumentParser) -> None:
+    """`servitize doctor`: its arguments and handler."""
     p.set_defaults(handler=_doctor)
 
 
@@ -35,13 +42,22 @@ async def _migrate(args: argparse.Namespace) -> int:
 
 
 async def doctor_report() -> list[tuple[str, bool, str]]:
-    """Checks as (name, ok, detail) rows."""
+    """Checks as (name, ok, detail) rows; a BAD row says why and what to do."""
     settings = get_settings()
-    rows: list[tuple[str, bool, str]] = []
-    conn = await db.connect(db.database_url(settings))
+    try:
+        rows = await _database_rows(db.database_url(settings))
+    except db.ConfigError as exc:
+        rows = [("database", False, str(exc))]
+    rows.append(await _broker_row(settings.mqtt_url))
+    rows.append(doctor_check(settings.ingest_group, settings.ingest_allow_mosquitto_share))
+    return rows
+
+
+async def _database_rows(url: str) -> list[tuple[str, bool, str]]:
+    conn = await db.connect(url)
     try:
         version = await conn.fetchval("SHOW server_version")
-        rows.append(("database", True, f"PostgreSQL {version}"))
+        rows = [("database", True, f"PostgreSQL {version}")]
         have, want = await migrate.schema_version(conn), migrate.latest_version()
         rows.append(("schema", have >= want, f"version {have}, code needs {want}"))
         if have:
@@ -52,14 +68,43 @@ async def doctor_report() -> list[tuple[str, bool, str]]:
             rows += [(f"job {j.job_id}", j.ok, j.describe()) for j in await timescale_jobs(conn)]
     finally:
         await conn.close()
-    if settings.mqtt_url:
-        broker = MqttUrl.parse(settings.mqtt_url)
-        ok = port_open(broker.host, broker.port)
-        rows.append(("broker", ok, str(broker)))
-    else:
-        rows.append(("broker", False, "SERVITIZE_MQTT_URL is not set"))
-    rows.append(doctor_check(settings.ingest_group, settings.ingest_allow_mosquitto_share))
     return rows
+
+
+async def _broker_row(mqtt_url: str | None) -> tuple[str, bool, str]:
+    if not mqtt_url:
+        return ("broker", False, "SERVITIZE_MQTT_URL is not set; point it at the MQTT broker")
+    try:
+        broker = MqttUrl.parse(mqtt_url)
+    except ValueError as exc:
+        return ("broker", False, f"SERVITIZE_MQTT_URL is malformed: {exc}")
+    why = await broker_problem(broker)
+    if why is None:
+        return ("broker", True, str(broker))
+    return ("broker", False, f"{broker}: {why}")
+
+
+async def broker_problem(broker: MqttUrl) -> str | None:
+    """Why the broker cannot be used (no TCP answer, or it refuses the login); None if it can."""
+    try:
+        async with asyncio.timeout(BROKER_TIMEOUT_S):
+            _, writer = await asyncio.open_connection(broker.host, broker.port)
+            writer.close()
+            async with aiomqtt.Client(
+                broker.host, broker.port, username=broker.username, password=broker.password
+            ):
+                pass
+    except TimeoutError:
+        why = f"no answer within {BROKER_TIMEOUT_S:g} s"
+    except socket.gaierror as exc:
+        why = f"host {broker.host!r} does not resolve ({exc.strerror})"
+    except OSError as exc:
+        why = f"cannot connect ({exc.strerror or exc})"
+    except aiomqtt.MqttError as exc:
+        return f"refuses the MQTT login ({exc}); check the user and password in SERVITIZE_MQTT_URL"
+    else:
+        return None
+    return f"{why}; start the broker or fix the host and port in SERVITIZE_MQTT_URL"
 
 
 async def _doctor(args: argparse.Namespace) -> int:

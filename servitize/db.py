@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -35,6 +36,27 @@ def database_url(settings: Settings) -> str:
     return settings.database_url
 
 
+class DatabaseUnreachable(ConfigError):
+    """The configured database cannot be reached or refuses us; the message says what to do."""
+
+
+# What a wrong URL, a stopped server, bad credentials or a missing database raise.
+_CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
+
+
+def _unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:
+    cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DatabaseUnreachable(
+        f"cannot use the database at {redact(url)}: {cause}. Check SERVITIZE_DATABASE_URL "
+        "(postgresql://user:password@host:port/database) and that PostgreSQL runs there."
+    )
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 async def _init_connection(conn: Connection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -43,17 +65,23 @@ async def _init_connection(conn: Connection) -> None:
 
 
 async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
-    """One connection with the project's codecs."""
-    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
+    """One connection with the project's codecs; DatabaseUnreachable if it cannot be had."""
+    try:
+        conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
+    except _CONNECT_ERRORS as exc:
+        raise _unreachable(url, exc) from exc
     await _init_connection(conn)
     return conn
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
-    """A connection pool with the project's codecs."""
-    pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection
-    )
+    """A connection pool with the project's codecs; DatabaseUnreachable if it cannot open."""
+    try:
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, init=_init_connection
+        )
+    except _CONNECT_ERRORS as exc:
+        raise _unreachable(url, exc) from exc
     assert pool is not None
     return pool
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import logging
+import signal
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -29,6 +30,9 @@ Part = Callable[["DemoContext"], Awaitable[None]]
 
 # The banner waits this long at most for the API's admin key (it prints what it has then).
 BANNER_WAIT_S = 60.0
+# After a stop signal, parts get this long to finish cleanly before they are cancelled
+# (ingest acknowledges only committed messages, so a cancelled batch is redelivered).
+STOP_GRACE_S = 1.0
 
 
 @dataclass
@@ -44,11 +48,12 @@ class DemoContext:
     api_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # the simulated fleet's device passwords, from registering it before ingest starts
     passwords: dict[str, str] | None = None
+    # the API's listening socket, bound before anything started
+    api_socket: socket.socket | None = None
 
 
-def register(sub: Any) -> None:
-    """Add `demo`."""
-    p = sub.add_parser("demo", help="run the whole system with embedded services")
+def demo_command(p: argparse.ArgumentParser) -> None:
+    """`servitize demo`: its arguments and handler."""
     p.add_argument("--api-port", type=int, help="API port (default SERVITIZE_API_PORT or 8000)")
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
     p.set_defaults(handler=_run)
@@ -76,15 +81,19 @@ def _broker(settings: Settings) -> tuple[str, BrokerProcess | None]:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from api.server import bind
+
     settings = get_settings()
     if args.api_port:
         settings = settings.model_copy(update={"api_port": args.api_port})
     url = await _database(settings)
+    # Bound before the pool, broker and parts start: a busy port is one line.
+    sock = bind(settings.api_host, settings.api_port)
+    pool = await db.create_pool(url, max_size=12)
     mqtt_url, broker = _broker(settings)
     settings = settings.model_copy(update={"database_url": url, "mqtt_url": mqtt_url})
     if broker and broker.kind == "amqtt":  # no $share groups there; one ingest needs none
         settings = settings.model_copy(update={"ingest_group": ""})
-    pool = await db.create_pool(url, max_size=12)
     try:
         async with pool.acquire() as conn:
             await migrate.migrate(conn, settings)
@@ -92,19 +101,30 @@ async def _run(args: argparse.Namespace) -> int:
         log.info("storage path: %s", path.value)
         passwords = await _register_fleet(pool)
         settings = _fleet_key(settings)
-        ctx = DemoContext(settings, pool, mqtt_url, asyncio.Event(), passwords=passwords)
+        ctx = DemoContext(
+            settings, pool, mqtt_url, asyncio.Event(), passwords=passwords, api_socket=sock
+        )
         await _run_parts(ctx, args.duration)
+    except asyncio.CancelledError:  # a second Ctrl-C: stop without waiting for the parts
+        return 130
     finally:
-        await pool.close()
+        sock.close()
+        await _close(pool)
         if broker:
             broker.stop()
     return 0
 
 
+async def _close(pool: db.Pool) -> None:
+    """Close the pool, not waiting more than a second for connections still in use."""
+    try:
+        await asyncio.wait_for(pool.close(), 1.0)
+    except TimeoutError:
+        pool.terminate()
+
+
 async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
     """Register the simulated fleet before ingest starts, so its first messages are known."""
-    if importlib.util.find_spec("simulators.service") is None:
-        return None
     from simulators.fleet import fleet
     from simulators.service import register_fleet
 
@@ -113,7 +133,7 @@ async def _register_fleet(pool: db.Pool) -> dict[str, str] | None:
 
 def _fleet_key(settings: Settings) -> Settings:
     """A provider signing key for the demo's firmware campaign (kept across runs)."""
-    if settings.fleet_signing_key is not None or importlib.util.find_spec("fleet") is None:
+    if settings.fleet_signing_key is not None:
         return settings
     from fleet import signing
 
@@ -125,14 +145,44 @@ def _fleet_key(settings: Settings) -> Settings:
     return settings.model_copy(update={"fleet_signing_key": path})
 
 
-async def _run_parts(ctx: DemoContext, duration: float) -> None:
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        import signal
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """First SIGINT/SIGTERM: say so, end open streams, stop every part; a second: stop now."""
+    from api.server import end_streams, say_stopping
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, ctx.stop.set)
-    tasks = [asyncio.create_task(_guarded(name, part, ctx)) for name, part in _parts()]
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set() and main is not None:
+            print("servitize demo: stopping now", file=sys.stderr, flush=True)
+            main.cancel()
+            return
+        say_stopping("servitize demo", sig)
+        end_streams()
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_signal, sig)
+
+
+async def _run_parts(ctx: DemoContext, duration: float) -> None:
+    _stop_on_signals(ctx.stop)
+    tasks = {asyncio.create_task(_guarded(name, part, ctx)): name for name, part in _parts()}
+    try:
+        await _banner_and_wait(ctx, duration)
+        await ctx.stop.wait()
+        _, busy = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+        if busy:  # e.g. a billing run in progress: what it did not commit is simply not kept
+            names = ", ".join(tasks[t] for t in busy)
+            log.warning("still busy %.0f s after the stop, cancelled: %s", STOP_GRACE_S, names)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _banner_and_wait(ctx: DemoContext, duration: float) -> None:
     # A loaded machine or a large demo database can take longer than a fixed pause.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(ctx.api_ready.wait(), BANNER_WAIT_S)
@@ -144,7 +194,6 @@ async def _run_parts(ctx: DemoContext, duration: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ctx.stop.wait(), duration)
         ctx.stop.set()
-    await asyncio.gather(*tasks)
 
 
 async def _guarded(name: str, part: Part, ctx: DemoContext) -> None:
@@ -155,16 +204,14 @@ async def _guarded(name: str, part: Part, ctx: DemoContext) -> None:
 
 
 def _parts() -> list[tuple[str, Part]]:
-    parts: list[tuple[str, Part]] = [("ingest", _ingest)]
-    optional: list[tuple[str, str, Part]] = [
-        ("simulators", "simulators.service", _simulators),
-        ("detector", "analytics.monitor.detect", _detector),
-        ("api", "api.app", _api),
-        ("billing", "billing.service", _billing),
-        ("fleet", "fleet.demo", _fleet),
+    return [
+        ("ingest", _ingest),
+        ("simulators", _simulators),
+        ("detector", _detector),
+        ("api", _api),
+        ("billing", _billing),
+        ("fleet", _fleet),
     ]
-    parts += [(n, p) for n, module, p in optional if importlib.util.find_spec(module)]
-    return parts
 
 
 async def _ingest(ctx: DemoContext) -> None:
@@ -185,7 +232,7 @@ async def _simulators(ctx: DemoContext) -> None:
     labels = ctx.settings.data_dir / "demo" / "labels.json"
     ctx.notes.append(f"Simulated fleet: fault ground truth is written to {labels}")
     agents = None
-    if importlib.util.find_spec("fleet") is not None and ctx.settings.fleet_signing_key:
+    if ctx.settings.fleet_signing_key:
         from fleet.signing import load_private, public_pem
         from simulators.agent import agent_factory
 
@@ -215,6 +262,7 @@ async def _detector(ctx: DemoContext) -> None:
 async def _api(ctx: DemoContext) -> None:
     import uvicorn
 
+    from api import server
     from api.app import create_app
     from servitize.demo_login import demo_login, servitize_command
 
@@ -232,15 +280,14 @@ async def _api(ctx: DemoContext) -> None:
         f"{servitize_command()} bill --period {datetime.now(UTC):%Y-%m}",
     ]
     ctx.api_ready.set()
-    config = uvicorn.Config(
-        create_app(ctx.pool, ctx.settings), host=host, port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    app = create_app(ctx.pool, ctx.settings)
+    config = server.config(app, host=host, port=port, log_level="warning")
+    api = uvicorn.Server(config)
     # The demo owns Ctrl-C (it stops every part); keep uvicorn from taking the signals over.
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    serve = asyncio.create_task(server.serve())
+    api.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    serve = asyncio.create_task(api.serve(sockets=[ctx.api_socket] if ctx.api_socket else None))
     await ctx.stop.wait()
-    server.should_exit = True
+    api.should_exit = True
     await serve
 
 
@@ -250,9 +297,9 @@ DEMO_PLAN = {
     "id": "demo-care-plan",
     "name": "Monitoring care plan (demo)",
     "pricing_model": "flat",
-    "tiers": [{"unit_price": "30000"}],
+    "tiers": [{"unit_price": "300.00"}],
     "usage_prices": [
-        {"usage_type": "inspection_completed", "unit_price": "500", "included_per_device": 60}
+        {"usage_type": "inspection_completed", "unit_price": "5.00", "included_per_device": 60}
     ],
     "sla_target": "99.5",
     "sla_tiers": [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import shutil
 import socket
@@ -157,10 +156,12 @@ def start_broker(work_dir: Path, port: int | None = None, kind: str = "auto") ->
 
 
 def _require_amqtt() -> None:
-    if importlib.util.find_spec("amqtt") is None:
+    try:
+        import amqtt  # noqa: F401  (only to know it is there: the broker runs as a subprocess)
+    except ImportError as exc:
         raise ConfigError(
             f"no MQTT broker: install Mosquitto or {INSTALL_EMBEDDED}, or set SERVITIZE_MQTT_URL"
-        )
+        ) from exc
 
 
 def _amqtt_config(port: int) -> str:

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     telemetry_compress_after_days: int = 7
     rollup_interval_s: float = 60.0
 
+    # Webhooks may reach only public addresses; on-premise receivers are listed here:
+    # comma-separated host names and CIDR networks (analytics/alerts/webhook_guard.py).
+    webhook_allow: str = ""
+
+    # Billing documents: the seller's bank details and payment terms printed on statements,
+    # and a TrueType font with Chinese glyphs to embed (found automatically when unset).
+    billing_seller_bank: str = ""
+    billing_seller_account: str = ""
+    billing_payment_terms_days: int = Field(default=30, ge=0, le=365)
+    billing_pdf_font: Path | None = None
+
     # Fleet (commands, twins, packages, campaigns)
     fleet_client_id: str = "servitize-fleet-1"
     fleet_tick_s: float = Field(default=1.0, gt=0)

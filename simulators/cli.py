@@ -25,9 +25,8 @@ from simulators.stream import CHUNK_MS
 MODES = ("accelerated", "offline", "realtime", "fleet")
 
 
-def register(sub: Any) -> None:
-    """Add the `simulate` command."""
-    p = sub.add_parser("simulate", help="simulate devices: real time, accelerated, offline, fleet")
+def simulate_command(p: argparse.ArgumentParser) -> None:
+    """`servitize simulate`: its arguments and handler."""
     p.add_argument("--fleet", default="demo", help="demo, small or scale:<N> (default demo)")
     p.add_argument("--mode", choices=MODES, default="accelerated")
     p.add_argument("--days", type=float, default=30.0, help="span for accelerated/offline")

@@ -6,6 +6,8 @@ another process opened the key first; the row is then locked and updated instead
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -14,7 +16,14 @@ from analytics.alerts import repository as repo
 from analytics.alerts.models import DeviceRef, alert_state, device_time
 from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
+from fieldservice import dispatch
 from servitize.db import Connection
+
+log = logging.getLogger(__name__)
+# Told when an alert opens, inside the alert's transaction but in a savepoint: a failing
+# hook is logged and never loses the alert. Field service turns alerts into work orders.
+OpenHook = Callable[[Connection, dict[str, Any]], Awaitable[object]]
+OPEN_HOOKS: tuple[OpenHook, ...] = (dispatch.on_alert_opened,)
 
 
 async def apply_finding(conn: Connection, dev: DeviceRef, f: Finding, actor: str) -> list[str]:
@@ -66,9 +75,19 @@ async def _open(
     detail = {"severity": f.severity, "suppressed": suppressed, "sentence": f.sentence}
     await repo.insert_event(conn, alert_id, dev.tenant_id, actor, "opened", detail)
     actions.append("opened")
+    await _on_open(conn, {**row, "id": alert_id})
     if not suppressed:
         await _notify(conn, alert_id, "open", {**row, "id": alert_id, "state": "active"})
     return None
+
+
+async def _on_open(conn: Connection, alert: dict[str, Any]) -> None:
+    for hook in OPEN_HOOKS:
+        try:
+            async with conn.transaction():
+                await hook(conn, alert)
+        except Exception:
+            log.exception("alert-open hook %s failed for alert %s", hook.__qualname__, alert["id"])
 
 
 async def _update(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from servitize import errors
+
 ACTIONS = (
     "opened",
     "reactivated",
@@ -52,15 +54,15 @@ class StateFilter(StrEnum):
     CLOSED = "closed"
 
 
-class AlertError(Exception):
+class AlertError(errors.DomainError):
     """Base of the alert service's errors."""
 
 
-class NotFound(AlertError):
+class NotFound(AlertError, errors.NotFound):
     """No such object for this caller (another tenant's object is 'not found' too)."""
 
 
-class Conflict(AlertError):
+class Conflict(AlertError, errors.Conflict):
     """The object's state does not allow the change (e.g. acknowledging a closed alert)."""
 
 

@@ -18,10 +18,12 @@ import json
 import logging
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from analytics.alerts.webhook_guard import BlockedUrl, WebhookPolicy, guarded_client
 from servitize.db import Pool, transaction
 
 log = logging.getLogger(__name__)
@@ -108,9 +110,17 @@ async def deliver_due(pool: Pool, client: httpx.AsyncClient, limit: int = 20) ->
 async def _send(client: httpx.AsyncClient, note: Any) -> str | None:
     if note["url"] is None or not note["enabled"]:
         return "webhook removed or disabled"
-    url, body, headers = request_for(note, note)
+    return await post(client, *request_for(note, note))
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> str | None:
+    """POST one signed delivery; None when the receiver took it, else why not."""
     try:
         resp = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
+    except BlockedUrl as exc:
+        return f"blocked: {exc}"[:500]
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     if resp.status_code >= 300:
@@ -141,12 +151,24 @@ async def _record(conn: Any, note: Any, error: str | None) -> None:
     )
 
 
-async def run_notifier(pool: Pool, stop: asyncio.Event, poll_s: float = 1.0) -> None:
-    """Deliver notifications until stop is set."""
-    async with httpx.AsyncClient() as client:
+Deliver = Callable[[Pool, httpx.AsyncClient], Awaitable[int]]
+
+
+async def run_notifier(
+    pool: Pool,
+    stop: asyncio.Event,
+    policy: WebhookPolicy,
+    poll_s: float = 1.0,
+    deliver: Deliver | None = None,
+) -> None:
+    """Deliver notifications until stop is set, each connection checked by `policy`
+    (`deliver`: another outbox's delivery, e.g. billing's invoice events; alert notifications
+    by default)."""
+    send = deliver or deliver_due
+    async with guarded_client(policy) as client:
         while not stop.is_set():
             try:
-                while await deliver_due(pool, client):
+                while await send(pool, client):
                     pass
             except Exception:
                 log.exception("notifier pass failed")

@@ -3,15 +3,14 @@ windows and webhook settings. Mounted under /api/v1 by the API app."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import AwareDatetime
 from sse_starlette.sse import EventSourceResponse
 
 from analytics.alerts import service
-from analytics.alerts.models import AlertFilter, Conflict, NotFound
+from analytics.alerts.models import AlertFilter
 from analytics.alerts.schemas import (
     AlertDetail,
     AlertOut,
@@ -25,30 +24,16 @@ from analytics.alerts.schemas import (
     WebhookOut,
 )
 from api import sse
-from api.deps import get_pool
-from api.problems import Problem
-from api.security import Principal, require_role
-from servitize.db import Pool
+from api.deps import PoolDep, get_app_settings
+from api.problems import NOT_FOUND, Problem
+from api.security import Principal, Role, require_role
+from servitize.settings import Settings
 
 router = APIRouter(tags=["alerts"])
 
-PoolDep = Annotated[Pool, Depends(get_pool)]
-Reader = Annotated[Principal, Depends(require_role("operator", "viewer", "finance"))]
-Operator = Annotated[Principal, Depends(require_role("operator"))]
+Reader = Annotated[Principal, Depends(require_role(Role.OPERATOR, Role.VIEWER, Role.FINANCE))]
+Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR))]
 AlertId = Annotated[int, Path(ge=1)]
-T = TypeVar("T")
-
-
-async def _call(action: Awaitable[T]) -> T:
-    """Run a service call, turning its errors into problem documents."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not Found", str(exc)) from exc
-    except Conflict as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except ValueError as exc:
-        raise Problem(422, "Unprocessable Content", str(exc)) from exc
 
 
 @router.get("/alerts", response_model=AlertPage, summary="List alerts, newest first")
@@ -63,10 +48,10 @@ async def list_alerts(
     site_id: str | None = None,
     device_id: str | None = None,
     since: Annotated[
-        datetime | None, Query(description="evidence up to at least this time")
+        AwareDatetime | None, Query(description="evidence up to at least this time")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="evidence starting before this time")
+        AwareDatetime | None, Query(description="evidence starting before this time")
     ] = None,
     cursor: Annotated[
         int | None, Query(ge=1, description="next_cursor of the previous page")
@@ -98,7 +83,9 @@ async def stream(
     pool: PoolDep,
     who: Reader,
     last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=sse.MAX_EVENT_ID, description="resume after this event id")
+    ] = None,
 ) -> EventSourceResponse:
     """Every alert change as an SSE event (id = event id; resume with Last-Event-ID)."""
 
@@ -118,13 +105,13 @@ def _action(event: dict[str, Any]) -> str:
 )
 async def get_alert(alert_id: AlertId, pool: PoolDep, who: Reader) -> dict[str, Any]:
     """The alert, its events (who did what when) and comments."""
-    return await _call(service.detail(pool, alert_id, who.tenant_id))
+    return await service.detail(pool, alert_id, who.tenant_id)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, summary="Acknowledge an alert")
 async def acknowledge(alert_id: AlertId, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Acknowledge; a cleared alert is closed by it."""
-    return await _call(service.acknowledge(pool, alert_id, f"key:{who.key_id}", who.tenant_id))
+    return await service.acknowledge(pool, alert_id, f"key:{who.key_id}", who.tenant_id)
 
 
 @router.post(
@@ -135,7 +122,7 @@ async def resolve(
 ) -> dict[str, Any]:
     """Close an open alert whatever its state."""
     actor = f"key:{who.key_id}"
-    return await _call(service.resolve(pool, alert_id, actor, who.tenant_id, body.note))
+    return await service.resolve(pool, alert_id, actor, who.tenant_id, body.note)
 
 
 @router.post(
@@ -145,9 +132,7 @@ async def comment(
     alert_id: AlertId, body: CommentIn, pool: PoolDep, who: Operator
 ) -> dict[str, Any]:
     """Add a comment to an alert."""
-    return await _call(
-        service.comment(pool, alert_id, f"key:{who.key_id}", body.body, who.tenant_id)
-    )
+    return await service.comment(pool, alert_id, f"key:{who.key_id}", body.body, who.tenant_id)
 
 
 @router.get(
@@ -159,18 +144,20 @@ async def list_windows(pool: PoolDep, who: Reader) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "/maintenance-windows", response_model=MaintenanceOut, status_code=201, summary="Add a window"
+    "/maintenance-windows",
+    response_model=MaintenanceOut,
+    status_code=201,
+    summary="Add a window",
+    responses=NOT_FOUND,  # a site or device in the body that is not the caller's
 )
 async def add_window(body: MaintenanceIn, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """Alerts whose evidence starts inside the window are recorded as suppressed."""
     tenant = who.tenant_id or body.tenant_id
     if tenant is None or not who.can_see(body.tenant_id or tenant):
         raise Problem(422, "Unprocessable Content", "tenant_id is required (and must be yours)")
-    return await _call(
-        service.add_maintenance(
-            pool, tenant, body.starts_at, body.ends_at, f"key:{who.key_id}",
-            site_id=body.site_id, device_id=body.device_id, reason=body.reason,
-        )
+    return await service.add_maintenance(
+        pool, tenant, body.starts_at, body.ends_at, f"key:{who.key_id}",
+        site_id=body.site_id, device_id=body.device_id, reason=body.reason,
     )  # fmt: skip
 
 
@@ -179,25 +166,31 @@ async def delete_window(
     window_id: Annotated[int, Path(ge=1)], pool: PoolDep, who: Operator
 ) -> None:
     """Remove a maintenance window."""
-    await _call(service.delete_maintenance(pool, window_id, who.tenant_id))
+    await service.delete_maintenance(pool, window_id, who.tenant_id)
 
 
 @router.get("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Webhook settings")
 async def get_webhook(tenant_id: str, pool: PoolDep, who: Operator) -> dict[str, Any]:
     """A tenant's webhook (secret masked)."""
     _own(who, tenant_id)
-    return await _call(service.get_webhook(pool, tenant_id))
+    return await service.get_webhook(pool, tenant_id)
 
 
 @router.put("/tenants/{tenant_id}/webhook", response_model=WebhookOut, summary="Set the webhook")
 async def put_webhook(
-    tenant_id: str, body: WebhookIn, pool: PoolDep, who: Operator
+    tenant_id: str,
+    body: WebhookIn,
+    pool: PoolDep,
+    who: Operator,
+    cfg: Annotated[Settings, Depends(get_app_settings)],
 ) -> dict[str, Any]:
-    """Create or replace a tenant's webhook (open, escalation and clear notifications)."""
+    """Create or replace a tenant's webhook (open, escalation and clear notifications). The
+    URL must reach a public address unless SERVITIZE_WEBHOOK_ALLOW lists it."""
     _own(who, tenant_id)
     settings = body.model_dump()
     settings["url"] = str(body.url)
-    return await _call(service.set_webhook(pool, tenant_id, settings))
+    policy = service.webhook_policy(cfg.webhook_allow)
+    return await service.set_webhook(pool, tenant_id, settings, policy)
 
 
 def _own(who: Principal, tenant_id: str) -> None:

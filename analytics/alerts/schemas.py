@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+
+# Request bodies refuse unknown fields (a typo is an error, not a silent default).
+_IN = ConfigDict(extra="forbid")
 
 
 class AlertOut(BaseModel):
@@ -78,11 +81,15 @@ class AlertPage(BaseModel):
 class CommentIn(BaseModel):
     """A new comment."""
 
+    model_config = _IN
+
     body: str = Field(min_length=1, max_length=4000)
 
 
 class ResolveIn(BaseModel):
     """Why an alert is closed by hand."""
+
+    model_config = _IN
 
     note: str = Field(default="", max_length=4000)
 
@@ -90,11 +97,13 @@ class ResolveIn(BaseModel):
 class MaintenanceIn(BaseModel):
     """A maintenance window: the whole tenant, one site or one device."""
 
+    model_config = _IN
+
     tenant_id: str | None = Field(default=None, description="required for provider-wide keys")
     site_id: str | None = None
     device_id: str | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     reason: str = Field(default="", max_length=1000)
 
 
@@ -114,6 +123,8 @@ class MaintenanceOut(BaseModel):
 
 class WebhookIn(BaseModel):
     """A tenant's webhook: signed JSON or a DingTalk robot message."""
+
+    model_config = _IN
 
     url: HttpUrl
     secret: str = Field(min_length=16, max_length=200)

@@ -13,10 +13,13 @@ from typing import Any
 from analytics.alerts import repository as repo
 from analytics.alerts.lifecycle import public_alert
 from analytics.alerts.models import AlertFilter, Conflict, DeviceRef, NotFound, alert_state
+from analytics.alerts.webhook_guard import WebhookPolicy, check_url
 from analytics.detectors.rules import severity_rank
 from analytics.monitor.pipeline import Finding
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
+from servitize.errors import Invalid
+from servitize.settings import get_settings
 
 __all__ = ["apply_findings", "public_alert"]
 
@@ -93,7 +96,7 @@ async def comment(
     """Add a comment to an alert (open or closed)."""
     body = body.strip()
     if not 1 <= len(body) <= 4000:
-        raise ValueError("a comment needs 1-4000 characters")
+        raise Invalid("a comment needs 1-4000 characters")
     async with transaction(pool) as conn:
         row = await repo.get_alert(conn, alert_id, tenant_id)
         if row is None:
@@ -147,7 +150,7 @@ async def add_maintenance(
 ) -> dict[str, Any]:
     """Create a maintenance window for a tenant, one of its sites or one of its devices."""
     if ends_at <= starts_at:
-        raise ValueError("a maintenance window must end after it starts")
+        raise Invalid("a maintenance window must end after it starts")
     async with transaction(pool) as conn:
         await _check_scope(conn, tenant_id, site_id, device_id)
         row = await repo.insert_maintenance(
@@ -189,14 +192,17 @@ async def delete_maintenance(pool: Pool, window_id: int, tenant_id: str | None) 
         raise NotFound(f"maintenance window {window_id} not found")
 
 
-async def set_webhook(pool: Pool, tenant_id: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """Create or replace a tenant's webhook (url, secret, format json|dingtalk, min_severity)."""
-    if not str(settings.get("url", "")).startswith(("http://", "https://")):
-        raise ValueError("webhook url must be http(s)://")
+async def set_webhook(
+    pool: Pool, tenant_id: str, settings: dict[str, Any], policy: WebhookPolicy | None = None
+) -> dict[str, Any]:
+    """Create or replace a tenant's webhook (url, secret, format json|dingtalk, min_severity).
+    The URL must reach a public address unless `policy` (default: SERVITIZE_WEBHOOK_ALLOW)
+    allows it."""
+    await check_url(str(settings.get("url", "")), policy or webhook_policy())
     if len(str(settings.get("secret", ""))) < 16:
-        raise ValueError("webhook secret must have at least 16 characters")
+        raise Invalid("webhook secret must have at least 16 characters")
     if settings.get("format", "json") not in ("json", "dingtalk"):
-        raise ValueError("webhook format must be json or dingtalk")
+        raise Invalid("webhook format must be json or dingtalk")
     severity_rank(settings.get("min_severity", "info"))
     async with transaction(pool) as conn:
         if not await registry.tenant_exists(conn, tenant_id):
@@ -247,6 +253,19 @@ async def device_windows(
         and (w["site_id"] is None or site == w["site_id"])
         and (w["device_id"] is None or device == w["device_id"])
     ]
+
+
+def webhook_policy(allow: str | None = None) -> WebhookPolicy:
+    """The webhook address policy from SERVITIZE_WEBHOOK_ALLOW (or the text given)."""
+    return WebhookPolicy.parse(get_settings().webhook_allow if allow is None else allow)
+
+
+async def delivery_webhook(pool: Pool, tenant_id: str) -> dict[str, Any] | None:
+    """A tenant's webhook with its secret, for signing deliveries of other domains' events
+    (billing's invoice events); None when there is none."""
+    async with pool.acquire() as conn:
+        row = await repo.webhook(conn, tenant_id)
+    return None if row is None else dict(row)
 
 
 async def newest_event_id(pool: Pool) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,14 +37,16 @@ async def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
-    """Add evaluate (nab, simulators) and train."""
-    t = sub.add_parser("train", help="train the multivariate model of a device type")
+def train_command(t: argparse.ArgumentParser) -> None:
+    """`servitize train`: its arguments and handler."""
     t.add_argument("--type", required=True, dest="device_type")
     t.add_argument("--from", dest="start", required=True, help="training window start (ISO 8601)")
     t.add_argument("--to", dest="end", required=True, help="training window end (ISO 8601)")
     t.set_defaults(handler=_train)
-    p = sub.add_parser("evaluate", help="score the detectors on NAB or simulator ground truth")
+
+
+def evaluate_command(p: argparse.ArgumentParser) -> None:
+    """`servitize evaluate`: its arguments and handler."""
     esub = p.add_subparsers(dest="evaluate_command", required=True)
     q = esub.add_parser("nab", help="NAB v1.1 normalised scores beside the published table")
     q.add_argument("--nab-dir", type=Path, help="corpus dir (default: ../shared/data/nab)")
@@ -54,6 +55,11 @@ def register(sub: Any) -> None:
     q.add_argument("--dir", type=Path, default=Path("sim-out"), help="offline simulator output")
     q.add_argument("--labels", type=Path, help="labels JSON (default: DIR/labels.json)")
     q.set_defaults(handler=_simulators)
+    for name, text in (("skab", "SKAB checkout or its data/ folder"), ("tep", "TEP .dat files")):
+        q = esub.add_parser(name, help=f"row-level F1 / FAR / MAR on {name.upper()}")
+        q.add_argument("--dir", type=Path, required=True, help=text)
+        q.add_argument("--model", choices=["pca", "similarity", "both"], default="pca")
+        q.set_defaults(handler=_benchmark, benchmark=name)
 
 
 def _nab(args: argparse.Namespace) -> int:
@@ -82,4 +88,25 @@ def _simulators(args: argparse.Namespace) -> int:
         )
         return 2
     print(report(args.dir, labels))
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from analytics.detectors.joint import JointKind
+    from analytics.evaluation import benchmarks
+
+    kind = JointKind(args.model)
+    if args.benchmark == "skab":
+        if not benchmarks.skab_files(args.dir):
+            print(
+                f"servitize evaluate skab: no valve1/valve2/other CSVs under {args.dir}",
+                file=sys.stderr,
+            )
+            return 2
+        print(benchmarks.skab_report(args.dir, kind))
+        return 0
+    if not (args.dir / "d00.dat").exists():
+        print(f"servitize evaluate tep: no d00.dat in {args.dir}", file=sys.stderr)
+        return 2
+    print(benchmarks.tep_report(args.dir, kind))
     return 0

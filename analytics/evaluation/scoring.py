@@ -34,41 +34,88 @@ class Table:
     out_of_order: int = 0
 
 
+# Columns that hold ground truth or annotations, never scored unless named in --columns.
+LABEL_LIKE = frozenset(
+    {
+        "anomaly",
+        "anomalies",
+        "changepoint",
+        "label",
+        "labels",
+        "is_anomaly",
+        "outlier",
+        "attack",
+        "fault",
+        "target",
+        "class",
+        "ground_truth",
+    }
+)
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """'a, b ,c' -> ['a', 'b', 'c'] (spaces around commas ignored); None or '' -> None."""
+    if not text or not text.strip():
+        return None
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise CsvError(f"--columns names {dupes} more than once")
+    return names
+
+
 def read_table(path: Path, sep: str, time_col: str, columns: Sequence[str] | None) -> Table:
-    """Read the time column and numeric columns (empty or unparsable cells become NaN)."""
+    """Read the time column and numeric columns (empty cells become NaN; text is an error).
+
+    Without `columns`: every column but the time column and label-like ones (LABEL_LIKE)."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh, delimiter=sep)
-        header = reader.fieldnames or []
+        header = [h.strip() for h in reader.fieldnames or []]
+        reader.fieldnames = header
         if time_col not in header:
             raise CsvError(f"{path}: no time column {time_col!r}; columns are {header}")
-        wanted = list(columns) if columns else [c for c in header if c != time_col]
+        wanted = list(columns) if columns else _default_columns(header, time_col)
         missing = [c for c in wanted if c not in header]
         if missing:
             raise CsvError(f"{path}: no column(s) {missing}; columns are {header}")
+        if not wanted:
+            raise CsvError(f"{path}: no columns to score besides {time_col!r}")
         rows = list(reader)
     times = [r[time_col] for r in rows]
-    late = _out_of_order(path, times)
-    data = {c: np.array([_num(r[c]) for r in rows], dtype=np.float64) for c in wanted}
-    return Table(times, data, late)
+    data = {c: _numbers(path, c, [r[c] for r in rows]) for c in wanted}
+    return Table(times, data, _out_of_order(times))
 
 
-def _num(cell: str | None) -> float:
+def _default_columns(header: list[str], time_col: str) -> list[str]:
+    return [c for c in header if c != time_col and c.lower() not in LABEL_LIKE]
+
+
+def _numbers(path: Path, column: str, cells: list[str | None]) -> np.ndarray:
+    out = np.empty(len(cells), dtype=np.float64)
+    for i, cell in enumerate(cells):
+        text = (cell or "").strip()
+        try:
+            out[i] = float(text) if text else math.nan
+        except ValueError:
+            raise CsvError(
+                f"{path}: column {column!r}, data row {i + 1}: {text[:40]!r} is not a number"
+            ) from None
+    return out
+
+
+def _out_of_order(times: list[str]) -> int:
+    """How many rows are earlier than their predecessor (-1: times not ISO 8601 or epoch)."""
     try:
-        return float(cell) if cell not in (None, "") else math.nan
-    except ValueError:
-        return math.nan
-
-
-def _out_of_order(path: Path, times: list[str]) -> int:
-    """How many rows are earlier than their predecessor (time values must parse)."""
-    try:
-        parsed = [datetime.fromisoformat(t) for t in times]
+        parsed = [datetime.fromisoformat(t.strip()) for t in times]
     except ValueError:
         try:
             parsed = [datetime.fromtimestamp(float(t)) for t in times]
-        except ValueError as exc:
-            raise CsvError(f"{path}: time values must be ISO 8601 or epoch seconds") from exc
-    return sum(parsed[i] < parsed[i - 1] for i in range(1, len(parsed)))
+        except (ValueError, OverflowError, OSError):
+            return -1
+    try:
+        return sum(parsed[i] < parsed[i - 1] for i in range(1, len(parsed)))
+    except TypeError:  # naive and aware times mixed
+        return -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 Every device CSV is judged by the same `DevicePipeline` the live detector runs, fed in
 one-hour batches in device time; device events become fault-code alerts, and gaps longer
-than k reporting intervals become offline alerts. An alert episode detects a fault when it
-starts on the same device inside [fault start, fault end + grace]; an episode that starts
-inside no fault window (plus grace) is a false alert.
+than the type's offline policy (offline_after_intervals reporting intervals) become offline
+alerts. An alert episode detects a fault when it starts on the same device inside [fault
+start, fault end + grace]; an episode that starts inside no fault window (plus grace) is a
+false alert.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 
 from analytics.monitor import catalog
 from analytics.monitor.batching import BATCH_S, time_batches
-from analytics.monitor.detect import OFFLINE_K
 from analytics.monitor.pipeline import DevicePipeline
 from registry.catalog import builtin_type
 
@@ -95,7 +95,7 @@ def device_episodes(path: Path, device_id: str, device_type: str) -> tuple[list[
     for batch in time_batches(cols, BATCH_S):
         for f in pipe.judge_many(batch):
             out += _starts(device_id, f.detector, f.rule, f.signal)
-    out += _gaps(device_id, t, spec.reporting_interval_s)
+    out += _gaps(device_id, t, spec.offline_after_s)
     span = float(t[-1] - t[0]) if len(t) else 0.0
     return out, span
 
@@ -113,8 +113,7 @@ def _starts(device_id: str, detector: str, rule: str, sig: object) -> list[Episo
     return [Episode(device_id, detector, rule, s) for s in starts]
 
 
-def _gaps(device_id: str, t: np.ndarray, interval: int) -> list[Episode]:
-    limit = OFFLINE_K * interval
+def _gaps(device_id: str, t: np.ndarray, limit: float) -> list[Episode]:
     gaps = np.flatnonzero(np.diff(t) > limit)
     return [Episode(device_id, "offline", "offline", float(t[i] + limit)) for i in gaps]
 

@@ -19,20 +19,20 @@ from analytics.alerts import service as alerts
 from analytics.alerts.models import DeviceRef, Severity
 from analytics.alerts.notify import run_notifier
 from analytics.detectors.multivariate import MultivariateModel
-from analytics.detectors.tracker import Signal, Tracker
+from analytics.detectors.tracker import Tracker
 from analytics.detectors.univariate import DetectorConfig
-from analytics.monitor import catalog, feed
+from analytics.monitor import catalog, feed, lease
+from analytics.monitor import repository as repo
+from analytics.monitor.findings import clearing, fault_finding, opened
+from analytics.monitor.lease import Lease
 from analytics.monitor.modelstore import active_models
-from analytics.monitor.pipeline import DevicePipeline, Finding, hold_for
+from analytics.monitor.pipeline import DevicePipeline, Finding
 from ingest import service as ingest
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
 
 log = logging.getLogger(__name__)
 
-# A device is offline after 5 reporting intervals of silence: one or two lost messages are
-# normal on cellular links, five in a row are not.
-OFFLINE_K = 5.0
 POLL_S = 1.0
 # Readings per series replayed on start: enough for the rules' windows (a day of slope
 # readings) and the detectors' windows; learnt limits come from detector_series_state.
@@ -46,17 +46,21 @@ class Detector:
     pool: Pool
     partition: tuple[int, int] = (0, 1)
     config: DetectorConfig = field(default_factory=DetectorConfig)
-    offline_k: float = OFFLINE_K
     warmup_s: float = catalog.WARMUP_S
     refs: dict[str, DeviceRef] = field(default_factory=dict)
     units: registry.Units = field(default_factory=dict)
     ranges: registry.Ranges = field(default_factory=dict)
     intervals: dict[str, int] = field(default_factory=dict)
+    # per device type: its offline policy in seconds, and its rules, regime and relations
+    offline_after_s: dict[str, float] = field(default_factory=dict)
+    detections: dict[str, catalog.Detection] = field(default_factory=dict)
     pipelines: dict[str, DevicePipeline] = field(default_factory=dict)
     offline: dict[str, bool] = field(default_factory=dict)
     models: dict[str, MultivariateModel] = field(default_factory=dict)
     cursor: feed.Cursor = field(init=False)
     alerts_written: int = 0
+    # the partition lease this process holds (run_detector always has one)
+    lease: Lease | None = None
 
     def __post_init__(self) -> None:
         i, n = self.partition
@@ -83,6 +87,9 @@ class Detector:
         self.refs = {k: v for k, v in refs.items() if feed.in_partition(k, self.partition)}
         self.units, self.ranges = await registry.metric_catalog(conn)
         self.intervals.update(await registry.reporting_intervals(conn))
+        self.offline_after_s = await registry.offline_after_s(conn)
+        specs = await registry.detection_specs(conn)
+        self.detections = {t: catalog.Detection.from_data(d) for t, d in specs.items()}
 
     def pipeline(self, device_id: str) -> DevicePipeline:
         """The pipeline of one device (created on first use)."""
@@ -98,15 +105,13 @@ class Detector:
                 warmup_s=self.warmup_s,
                 model=self.models.get(ref.device_type),
                 ranges=self.ranges.get(ref.device_type, {}),
+                detection=self.detections.get(ref.device_type, catalog.Detection()),
             )
         return self.pipelines[device_id]
 
     async def _preload(self, conn: Connection) -> None:
         """Restore learnt limits, then replay recent readings judged before the checkpoint."""
-        saved = await conn.fetch(
-            "SELECT device_id, metric, limits FROM detector_series_state WHERE device_id = ANY($1)",
-            list(self.refs),
-        )
+        saved = await repo.series_limits(conn, list(self.refs))
         for r in saved:
             self.pipeline(r["device_id"]).restore_limits(r["metric"], r["limits"])
         keep = PRELOAD_READINGS
@@ -127,13 +132,14 @@ class Detector:
             if r["rule"] == "offline":
                 self.offline[r["device_id"]] = r["active"]
             elif r["active"] and not r["rule"].startswith("fault:"):
-                trackers = self.pipeline(r["device_id"]).trackers
-                tracker = trackers.setdefault(r["rule"], Tracker(hold_for(r["rule"])))
+                pipe = self.pipeline(r["device_id"])
+                tracker = pipe.trackers.setdefault(r["rule"], Tracker(pipe.hold_for(r["rule"])))
                 tracker.active = True
 
     async def step(self) -> int:
         """Judge the batches that arrived since the last step; returns how many."""
         async with transaction(self.pool) as conn:
+            await self._check_lease(conn)
             batches = await self.cursor.poll(conn)
             if not batches:
                 self.cursor.advance([])
@@ -151,6 +157,10 @@ class Detector:
             await self.cursor.save(conn)
         return len(batches)
 
+    async def _check_lease(self, conn: Connection) -> None:
+        if self.lease is not None:
+            await self.lease.check(conn)
+
     async def _save_limits(self, conn: Connection) -> None:
         """Persist limits learnt in this step (same transaction as the checkpoint)."""
         rows = [
@@ -159,12 +169,7 @@ class Detector:
             for metric, limits in pipe.unsaved_limits()
         ]
         if rows:
-            await conn.executemany(
-                "INSERT INTO detector_series_state (device_id, metric, limits) "
-                "VALUES ($1, $2, $3) ON CONFLICT (device_id, metric) DO UPDATE SET "
-                "limits = EXCLUDED.limits, updated_at = now()",
-                rows,
-            )
+            await repo.save_series_limits(conn, rows)
 
     async def _refresh_registry(self, conn: Connection, batches: list[feed.Batch]) -> None:
         ids = {d for b in batches for d in b.device_ids if feed.in_partition(d, self.partition)}
@@ -191,6 +196,7 @@ class Detector:
     async def check_offline(self) -> int:
         """Raise or clear offline alerts from device_status; returns alert changes."""
         async with transaction(self.pool) as conn:
+            await self._check_lease(conn)
             enabled = await registry.registered(conn, list(self.refs), enabled_only=True)
             rows = await ingest.device_silence(conn, enabled)
             changes = 0
@@ -203,9 +209,10 @@ class Detector:
 
     def _offline_finding(self, r: Any) -> Finding | None:
         dev = self.refs[r["device_id"]]
-        limit = self.offline_k * self.intervals.get(dev.device_type, 60)
+        limit = self.offline_after_s.get(dev.device_type, 300.0)
         silent = r["silent"] is not None and r["silent"] > limit
-        down = r["online"] is False or silent
+        # a device that sent its Last Will and then telemetry is back (as device_presence says)
+        down = bool(r["will_stands"]) or silent
         was = self.offline.get(dev.id, False)
         if down == was:
             return None
@@ -213,10 +220,10 @@ class Detector:
         if down:
             why = (
                 "sent its Last Will (offline)"
-                if r["online"] is False
+                if r["will_stands"]
                 else f"silent for {r['silent']:.0f} s"
             )
-            k = f"{self.offline_k:g} reporting intervals"
+            k = f"{limit / self.intervals.get(dev.device_type, 60):g} reporting intervals"
             return Finding(
                 rule="offline",
                 detector="offline",
@@ -228,71 +235,7 @@ class Detector:
                 score=None,
                 sentence=f"{dev.id} offline: {why}, limit {limit:.0f} s ({k})",
             )
-        return _clearing("offline", "offline", Severity.MAJOR, r["now_t"])
-
-
-FAULT_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "major": Severity.MAJOR,
-    "error": Severity.MAJOR,
-    "minor": Severity.WARNING,
-    "warning": Severity.WARNING,
-    "info": Severity.INFO,
-}
-
-
-def fault_finding(ev: Any) -> Finding | None:
-    """A device fault_code event opens `fault:<code>`; fault_cleared with the code clears it."""
-    code = ev["code"] or "unknown"
-    t = float(ev["t"])
-    if ev["type"] == "fault_code":
-        sev = FAULT_SEVERITY.get((ev["severity"] or "major").lower(), Severity.MAJOR)
-        attrs = ev["attrs"] or {}
-        msg = attrs.get("message") if isinstance(attrs, dict) else None
-        return Finding(
-            rule=f"fault:{code}",
-            detector="fault_code",
-            metric=None,
-            severity=sev,
-            signal=opened(t, sev),
-            value=None,
-            threshold=None,
-            score=None,
-            sentence=f"device reported fault code {code}" + (f": {msg}" if msg else ""),
-            evidence={"attrs": attrs},
-        )
-    if ev["type"] == "fault_cleared":
-        return _clearing(f"fault:{code}", "fault_code", Severity.INFO, t)
-    return None
-
-
-def opened(t: float, severity: Severity) -> Signal:
-    """An instant episode at device time t (an offline device, a fault code)."""
-    return Signal(
-        episodes=1,
-        first_ts=t,
-        last_ts=t,
-        severity=list(Severity).index(severity),
-        peak_index=0,
-        cleared_at=None,
-        active=True,
-        episode_start=t,
-    )
-
-
-def _clearing(rule: str, detector: str, severity: Severity, t: float) -> Finding:
-    """A finding that only clears its key at device time t."""
-    return Finding(
-        rule=rule,
-        detector=detector,
-        metric=None,
-        severity=severity,
-        signal=Signal.idle(active=False, cleared_at=t),
-        value=None,
-        threshold=None,
-        score=None,
-        sentence="",
-    )
+        return clearing("offline", "offline", Severity.MAJOR, r["now_t"])
 
 
 async def run_detector(
@@ -304,17 +247,34 @@ async def run_detector(
 ) -> None:
     """Run one detector partition until stop_event is set (LISTEN-driven, polling as backup).
 
+    The partition's lease is taken first: while another process holds it, this one waits
+    (see lease.py; a dead holder's partition is taken over within lease.TAKEOVER_S). A lost
+    lease stops the loop and the lease is taken again, state rebuilt from the checkpoint.
     `warmup_s` is how much device time each series is watched before its self-set limits are
     fixed (a week by default; a demo may pass minutes).
     """
-    det = Detector(pool, partition, warmup_s=warmup_s)
+    name = f"{partition[0]}/{partition[1]}"
+    while not stop_event.is_set():
+        async with lease.held(pool, name, stop_event) as mine:
+            if mine is None:
+                return
+            det = Detector(pool, partition, warmup_s=warmup_s, lease=mine)
+            try:
+                await _run_leased(det, stop_event)
+            except lease.LeaseLost as exc:
+                log.warning("%s; waiting to take it again", exc)
+
+
+async def _run_leased(det: Detector, stop_event: asyncio.Event) -> None:
     await det.start()
+    pool = det.pool
     wake = asyncio.Event()
     # One notifier per deployment is enough; partition 0 runs it (SKIP LOCKED makes more safe).
     quit_notifier = asyncio.Event()
     notifier = None
-    if partition[0] == 0:
-        notifier = asyncio.create_task(run_notifier(pool, quit_notifier))
+    if det.partition[0] == 0:
+        policy = alerts.webhook_policy()
+        notifier = asyncio.create_task(run_notifier(pool, quit_notifier, policy))
     async with pool.acquire() as listen:
 
         def poke(*_: object) -> None:
@@ -343,6 +303,8 @@ async def _loop(det: Detector, stop: asyncio.Event, wake: asyncio.Event) -> None
             if loop.time() - last_offline >= POLL_S or wake.is_set():
                 await det.check_offline()
                 last_offline = loop.time()
+        except lease.LeaseLost:
+            raise
         except Exception:  # keep running: the checkpoint makes the failed step retry
             log.exception("detector step failed; retrying")
             await asyncio.sleep(POLL_S)

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from analytics.monitor import repository as repo
 from ingest import service as ingest
 from servitize.db import Connection
 
@@ -51,9 +52,7 @@ class Cursor:
 
     async def load(self, conn: Connection) -> None:
         """Read the stored checkpoint (a fresh partition starts after the newest batch)."""
-        row = await conn.fetchrow(
-            "SELECT last_id, gaps FROM detector_checkpoints WHERE partition = $1", self.name
-        )
+        row = await repo.checkpoint(conn, self.name)
         if row is None:
             self.last_id = await ingest.newest_batch_id(conn)
             await self.save(conn)
@@ -64,13 +63,7 @@ class Cursor:
 
     async def save(self, conn: Connection) -> None:
         """Store the checkpoint (in the same transaction as the alerts it led to)."""
-        await conn.execute(
-            "INSERT INTO detector_checkpoints (partition, last_id, gaps) VALUES ($1, $2, $3) "
-            "ON CONFLICT (partition) DO UPDATE SET last_id = $2, gaps = $3, updated_at = now()",
-            self.name,
-            self.last_id,
-            sorted(self.gaps),
-        )
+        await repo.save_checkpoint(conn, self.name, self.last_id, sorted(self.gaps))
 
     async def poll(self, conn: Connection, limit: int = 200) -> list[Batch]:
         """Batches after the high-water mark plus gaps that have appeared, in id order."""

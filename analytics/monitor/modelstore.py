@@ -9,6 +9,7 @@ import numpy as np
 
 from analytics.detectors.multivariate import MultivariateModel
 from analytics.monitor import catalog
+from analytics.monitor import repository as repo
 from ingest import service as ingest
 from registry import service as registry
 from servitize.db import Connection, Pool, transaction
@@ -78,30 +79,25 @@ async def _save(
     end: datetime,
     samples: int,
 ) -> int:
-    version: int = await conn.fetchval(
-        "SELECT coalesce(max(version), 0) + 1 FROM analytics_models WHERE device_type_id = $1",
-        device_type,
-    )
+    version = await repo.next_model_version(conn, device_type)
     model.meta.update(version=version, trained_from=start.isoformat(), trained_to=end.isoformat())
-    await conn.execute(
-        "UPDATE analytics_models SET active = false WHERE device_type_id = $1", device_type
-    )
-    await conn.execute(
-        "INSERT INTO analytics_models (device_type_id, version, kind, trained_from, trained_to, "
-        "samples, params, blob) VALUES ($1, $2, 'isolation_forest', $3, $4, $5, $6, $7)",
-        device_type,
-        version,
-        start,
-        end,
-        samples,
-        {"metrics": list(model.metrics), "window": model.window, "threshold": model.threshold},
-        model.dumps(),
-    )
+    fields = {
+        "trained_from": start,
+        "trained_to": end,
+        "samples": samples,
+        "params": {
+            "metrics": list(model.metrics),
+            "window": model.window,
+            "threshold": model.threshold,
+        },
+        "blob": model.dumps(),
+    }
+    await repo.insert_active_model(conn, device_type, version, fields)
     return version
 
 
 async def active_models(pool: Pool) -> dict[str, MultivariateModel]:
     """The active model of every device type that has one."""
     async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT device_type_id, blob FROM analytics_models WHERE active")
+        rows = await repo.active_model_blobs(conn)
     return {r["device_type_id"]: MultivariateModel.loads(r["blob"]) for r in rows}

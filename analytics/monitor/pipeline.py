@@ -45,10 +45,11 @@ COMPANION_Z = 5.0
 STOPPED = "@stopped"
 
 
-def hold_for(key: str) -> float:
+def hold_for(key: str, detection: catalog.Detection | None = None) -> float:
     """How long a key's condition must stay clear before its alert clears."""
     if key.startswith("rule:"):
-        return catalog.rule_hold_s(key.removeprefix("rule:"), RULE_HOLD_S)
+        rules = detection or catalog.Detection()
+        return rules.hold_s(key.removeprefix("rule:"), RULE_HOLD_S)
     return DRIFT_HOLD_S if key.startswith("drift:") else DETECTOR_HOLD_S
 
 
@@ -91,6 +92,17 @@ class DevicePipeline:
     # the type's cross-metric relations, by relation key, and the keys whose fit was saved
     relations: dict[str, RelationDetector] = field(default_factory=dict)
     relations_saved: set[str] = field(default_factory=set)
+    # the type's catalog rules, regime and relations (its stored data); None: the seeded
+    # data of a built-in type of this id (tools that run without a database)
+    detection: catalog.Detection | None = None
+
+    def __post_init__(self) -> None:
+        if self.detection is None:
+            self.detection = catalog.builtin(self.device_type)
+
+    def hold_for(self, key: str) -> float:
+        """How long a key's condition must stay clear before its alert clears."""
+        return hold_for(key, self.detection)
 
     def judge_many(self, batch: dict[str, tuple[F, F]]) -> list[Finding]:
         """Judge one batch of several metrics, muting coincident openings (state changes)."""
@@ -211,13 +223,14 @@ class DevicePipeline:
 
     def _regime(self) -> RegimeState | None:
         """The device type's operating regime, if its catalog names one."""
-        if self.regime is None and self.device_type in catalog.REGIMES:
-            self.regime = RegimeState(catalog.REGIMES[self.device_type])
+        if self.regime is None and self.detection and self.detection.regime:
+            self.regime = RegimeState(self.detection.regime)
         return self.regime
 
     def _series(self, metric: str) -> SeriesState:
         if metric not in self.series:
-            rules = [r for r in catalog.rules_for(self.device_type) if r.metric == metric]
+            det = self.detection or catalog.Detection()
+            rules = [r for r in det.rules() if r.metric == metric]
             config = self._config()
             lo, hi = self.ranges.get(metric, (None, None))
             bounds = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
@@ -237,7 +250,7 @@ class DevicePipeline:
     def _relations(self) -> dict[str, RelationDetector]:
         """The device type's relations, created on first use."""
         if not self.relations:
-            for rel in catalog.RELATIONS.get(self.device_type, ()):
+            for rel in self.detection.relations if self.detection else ():
                 self.relations[rel.key] = RelationDetector(rel, self._config())
         return self.relations
 
@@ -297,7 +310,7 @@ class DevicePipeline:
         verdict: BatchVerdict | None = None,
         relation: RelationDetector | None = None,
     ) -> list[Finding]:
-        tracker = self.trackers.setdefault(key, Tracker(hold_for(key)))
+        tracker = self.trackers.setdefault(key, Tracker(self.hold_for(key)))
         sig = tracker.process(ts, cond)
         if sig is None:
             return []

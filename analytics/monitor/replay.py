@@ -8,7 +8,7 @@ from datetime import datetime
 from analytics.alerts import lifecycle
 from analytics.alerts import service as alerts
 from analytics.alerts.models import DeviceRef
-from analytics.monitor import feed
+from analytics.monitor import catalog, feed
 from analytics.monitor.batching import time_batches
 from analytics.monitor.pipeline import DevicePipeline, Finding
 from ingest import service as ingest
@@ -36,10 +36,14 @@ async def replay(
             if feed.in_partition(k, partition)
         }
         unit_map, ranges = await registry.metric_catalog(conn)
+        specs = await registry.detection_specs(conn)
     counts: Counter[str] = Counter()
     for device_id, ref in sorted(refs.items()):
         t = ref.device_type
-        pipe = DevicePipeline(device_id, t, unit_map.get(t, {}), ranges=ranges.get(t, {}))
+        detection = catalog.Detection.from_data(specs.get(t))
+        pipe = DevicePipeline(
+            device_id, t, unit_map.get(t, {}), ranges=ranges.get(t, {}), detection=detection
+        )
         found = await _replay_device(pool, pipe, start, end)
         counts.update(f.detector for f in found if f.signal.fired)
         if not dry_run and found:

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import aiomqtt
+
 from fleet.models import RetryPolicy, Transfer
 from fleet.runtime import FleetConfig, FleetRuntime
 from servitize.db import Pool
@@ -73,9 +75,21 @@ async def running_device(
 ) -> AsyncIterator[DeviceClient]:
     """A simulated device connected for the duration of the block."""
     ident = agent.device_id if agent is not None else device_id
-    client = DeviceClient(ident, MqttUrl.parse(broker_url), agent=agent, mqtt5=mqtt5)
-    async with _running(client.run, client.connected):
-        yield client
+    url = MqttUrl.parse(broker_url)
+    client = DeviceClient(ident, url, agent=agent, mqtt5=mqtt5)
+    try:
+        async with _running(client.run, client.connected):
+            yield client
+    finally:
+        await _forget_retained(url, ident)
+
+
+async def _forget_retained(url: MqttUrl, device_id: str) -> None:
+    """Clear the device's retained status and twin delta: the broker is shared by the whole run,
+    and later tests' subscribers (ingest counting messages) must not be dealt them."""
+    async with aiomqtt.Client(url.host, url.port) as cleaner:
+        for topic in (f"devices/{device_id}/status", f"devices/{device_id}/twin/delta"):
+            await cleaner.publish(topic, b"", qos=1, retain=True)
 
 
 async def states(pool: Pool, *command_ids: str) -> list[str]:

@@ -146,7 +146,8 @@ async def test_list_filters_and_cursor(seeded: Pool) -> None:
 
 async def test_maintenance_suppresses_and_skips_notification(seeded: Pool) -> None:
     secret = "s3cret-s3cret-s3cret"
-    await service.set_webhook(seeded, "acme", {"url": "http://127.0.0.1:9/", "secret": secret})
+    hook = {"url": "http://127.0.0.1:9/", "secret": secret}
+    await service.set_webhook(seeded, "acme", hook, service.webhook_policy("127.0.0.1"))
     start = device_time(T0 - 60)
     await service.add_maintenance(
         seeded, "acme", start, start + timedelta(hours=1), "ops", site_id="plant-1"

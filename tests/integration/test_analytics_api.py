@@ -140,3 +140,54 @@ async def test_stream_resumes_from_last_event_id(pool: Pool, world: World, serve
     resumed = await asyncio.wait_for(reader, 10)
     assert int(resumed[0]["id"]) > int(first[0]["id"])
     assert json.loads(resumed[0]["data"])["tenant_id"] == "acme"
+
+
+async def test_bodies_refuse_unknown_fields_and_times_without_offset(
+    pool: Pool, world: World
+) -> None:
+    op = world.headers("operator", "acme")
+    window = {"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-02T00:00:00Z"}
+    hook = {"url": "https://93.184.215.14/x", "secret": "0123456789abcdef-secret"}
+    async with client(pool) as c:
+        aid = (await _ids(c, op))["acme"]
+        bad = [
+            ("POST", "/api/v1/maintenance-windows", {**window, "devcie_id": "acme-r1"}),
+            ("POST", "/api/v1/maintenance-windows", {**window, "starts_at": "2026-01-01T00:00"}),
+            ("PUT", "/api/v1/tenants/acme/webhook", {**hook, "enabeld": False}),
+            ("POST", f"/api/v1/alerts/{aid}/comments", {"body": "x", "author": "me"}),
+            ("POST", f"/api/v1/alerts/{aid}/resolve", {"note": "x", "force": True}),
+        ]
+        for method, path, body in bad:
+            r = await c.request(method, path, headers=op, json=body)
+            assert r.status_code == 422, (path, body, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+        naive = await c.get("/api/v1/alerts", params={"since": "2026-01-01T00:00"}, headers=op)
+        assert naive.status_code == 422
+        ok = await c.get("/api/v1/alerts", params={"since": "2026-01-01T00:00Z"}, headers=op)
+        assert ok.status_code == 200
+        assert (await c.put("/api/v1/tenants/acme/webhook", headers=op, json=hook)).is_success
+
+
+async def test_webhook_to_loopback_is_refused_unless_allow_listed(pool: Pool, world: World) -> None:
+    op = world.headers("operator", "acme")
+    hook = {"url": "http://127.0.0.1:8000/internal/x", "secret": "0123456789abcdef-secret"}
+    async with client(pool) as c:
+        r = await c.put("/api/v1/tenants/acme/webhook", headers=op, json=hook)
+        assert r.status_code == 422 and "127.0.0.1" in r.json()["detail"]
+    async with client(pool, Settings(mqtt_url=None, webhook_allow="127.0.0.0/8")) as c:
+        assert (await c.put("/api/v1/tenants/acme/webhook", headers=op, json=hook)).is_success
+
+
+@pytest.mark.parametrize("header", ["99999999999999999999999", "abc", "1e5", "9" * 5000])
+async def test_stream_with_bad_last_event_id_answers_400(
+    pool: Pool, world: World, server: str, header: str
+) -> None:
+    headers = {**world.headers("viewer", "acme"), "Last-Event-ID": header}
+    async with httpx.AsyncClient(timeout=10) as c:
+        r = await c.get(f"{server}/api/v1/alerts/stream", headers=headers)
+        assert r.status_code == 400
+        assert r.headers["content-type"].startswith("application/problem+json")
+        big = await c.get(
+            f"{server}/api/v1/alerts/stream", params={"after": 2**64}, headers=headers
+        )
+        assert big.status_code in (400, 422)

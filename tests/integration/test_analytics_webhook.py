@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -17,11 +17,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from analytics.alerts import notify, service
+from analytics.alerts.webhook_guard import BlockedUrl, WebhookPolicy, guarded_client
 from servitize.db import Pool
 from servitize.infra import free_port
 from tests.integration.test_analytics_support import PUMP, T0, clear, finding, seed
 
 SECRET = "whsec-0123456789abcdef"
+# The receivers here are on loopback, which only an explicit allow-list lets a webhook reach.
+LOCAL = service.webhook_policy("127.0.0.1/32")
 
 
 @dataclass
@@ -68,15 +71,15 @@ async def _note(conn: Any) -> Any:
     return row
 
 
-async def _deliver(pool: Pool, rounds: int = 1) -> None:
-    async with httpx.AsyncClient() as client:
+async def _deliver(pool: Pool, rounds: int = 1, policy: WebhookPolicy = LOCAL) -> None:
+    async with guarded_client(policy) as client:
         for _ in range(rounds):
             await notify.deliver_due(pool, client)
 
 
 async def test_open_escalate_clear_are_signed_and_received(pool: Pool, receiver: Receiver) -> None:
     await seed(pool)
-    await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET})
+    await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET}, LOCAL)
     await service.apply_findings(pool, [(PUMP, finding(severity="warning"))], "d")
     await service.apply_findings(pool, [(PUMP, finding(first=T0 + 5, severity="critical"))], "d")
     await service.apply_findings(pool, [(PUMP, clear())], "d")
@@ -92,7 +95,7 @@ async def test_failures_are_retried_with_backoff_and_recorded(
     pool: Pool, receiver: Receiver
 ) -> None:
     await seed(pool)
-    await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET})
+    await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET}, LOCAL)
     receiver.fail_next = 1
     await service.apply_findings(pool, [(PUMP, finding())], "d")
     await _deliver(pool)
@@ -111,7 +114,7 @@ async def test_failures_are_retried_with_backoff_and_recorded(
 async def test_unreachable_receiver_fails_after_max_attempts(pool: Pool) -> None:
     await seed(pool)
     url = f"http://127.0.0.1:{free_port()}/nobody"
-    await service.set_webhook(pool, "acme", {"url": url, "secret": SECRET})
+    await service.set_webhook(pool, "acme", {"url": url, "secret": SECRET}, LOCAL)
     await service.apply_findings(pool, [(PUMP, finding())], "d")
     for _ in range(notify.MAX_ATTEMPTS):
         async with pool.acquire() as conn:
@@ -126,7 +129,7 @@ async def test_unreachable_receiver_fails_after_max_attempts(pool: Pool) -> None
 async def test_dingtalk_format(pool: Pool, receiver: Receiver) -> None:
     await seed(pool)
     await service.set_webhook(
-        pool, "acme", {"url": receiver.url, "secret": SECRET, "format": "dingtalk"}
+        pool, "acme", {"url": receiver.url, "secret": SECRET, "format": "dingtalk"}, LOCAL
     )
     await service.apply_findings(pool, [(PUMP, finding())], "d")
     await _deliver(pool)
@@ -139,3 +142,70 @@ async def test_dingtalk_format(pool: Pool, receiver: Receiver) -> None:
 def test_backoff_grows_and_is_capped() -> None:
     delays = [notify.backoff_s(i) for i in range(1, 12)]
     assert delays[:3] == [2.0, 4.0, 8.0] and max(delays) == notify.BACKOFF_MAX_S
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/internal",
+        "http://localhost/x",
+        "http://[::1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/x",
+        "http://192.168.0.10/x",
+        "http://100.100.100.200/x",
+        "http://0.0.0.0/x",
+        "ftp://hooks.example.com/x",
+        "file:///etc/passwd",
+    ],
+)
+async def test_non_public_or_non_http_urls_are_refused_at_save(pool: Pool, url: str) -> None:
+    await seed(pool)
+    with pytest.raises(BlockedUrl):
+        await service.set_webhook(pool, "acme", {"url": url, "secret": SECRET})
+
+
+async def test_loopback_receiver_is_not_posted_to_unless_allow_listed(
+    pool: Pool, receiver: Receiver
+) -> None:
+    await seed(pool)
+    with pytest.raises(BlockedUrl, match=r"127\.0\.0\.1"):
+        await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET})
+    # saved while allow-listed (or while the name pointed elsewhere), then sent without it
+    await service.set_webhook(pool, "acme", {"url": receiver.url, "secret": SECRET}, LOCAL)
+    await service.apply_findings(pool, [(PUMP, finding())], "d")
+    await _deliver(pool, policy=service.webhook_policy(""))
+    assert receiver.got == []
+    async with pool.acquire() as conn:
+        row = await _note(conn)
+    assert row["status"] == "pending" and "blocked" in row["last_error"]
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE notifications SET next_attempt_at = now()")
+    await _deliver(pool)
+    assert len(receiver.got) == 1 and receiver.got[0]["ok"]
+
+
+async def test_a_name_is_checked_again_at_send_time(pool: Pool, receiver: Receiver) -> None:
+    """A name allowed by name at save time but resolving to loopback is refused when the
+    policy at send time does not list it: the check runs on every connection."""
+    await seed(pool)
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    by_name = service.webhook_policy("localhost")
+    await service.set_webhook(pool, "acme", {"url": url, "secret": SECRET}, by_name)
+    await service.apply_findings(pool, [(PUMP, finding())], "d")
+    await _deliver(pool, policy=service.webhook_policy("10.0.0.0/8"))
+    assert receiver.got == []
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE notifications SET next_attempt_at = now()")
+    await _deliver(pool, policy=by_name)
+    assert len(receiver.got) == 1
+
+
+def test_policy_parses_hosts_and_networks() -> None:
+    policy = service.webhook_policy(" hooks.plant.lan , 10.20.0.0/16,")
+    assert policy.hosts == frozenset({"hooks.plant.lan"}) and len(policy.networks) == 1
+    ip = ipaddress.ip_address
+    assert policy.allows("x", ip("10.20.3.4")) and not policy.allows("x", ip("10.21.0.1"))
+    assert policy.allows("HOOKS.plant.lan", ip("192.168.1.1"))
+    assert policy.allows("x", ip("93.184.215.14"))

@@ -124,7 +124,7 @@ async def test_device_lifecycle_status_and_rotation(pool: Pool) -> None:
         password = made.json()["credential"]["password"]
         async with pool.acquire() as conn:
             stored = await conn.fetchval("SELECT credential_hash FROM devices WHERE id = 'pump-9'")
-            # heard from just now: online (silence past 3 reporting intervals would be offline)
+            # heard from just now: online (silence past 5 reporting intervals would be silent)
             await conn.execute(
                 "INSERT INTO device_status (device_id, online, status_changed_at, last_seen_at)"
                 " VALUES ('pump-9', true, now(), now())"

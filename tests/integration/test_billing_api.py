@@ -51,10 +51,10 @@ async def test_billing_api_life_cycle_and_isolation(pool: Pool) -> None:
         assert again.status_code == 409
         note = {
             "reason": "goodwill",
-            "lines": [{"description": "r1 outage", "amount": 500, "vat_rate": "0.06"}],
+            "lines": [{"description": "r1 outage", "amount": "5.00", "vat_rate": "0.06"}],
         }
         cn = await c.post(f"{B}/invoices/{mine}/credit-notes", json=note, headers=fin)
-        assert cn.status_code == 201 and cn.json()["total"] == 530
+        assert cn.status_code == 201 and cn.json()["total"] == "5.30"
         notes = (await c.get(f"{B}/invoices/{mine}/credit-notes", headers=acme)).json()
         assert [n["number"] for n in notes] == [cn.json()["number"]]
         assert (await c.get(f"{B}/invoices/{theirs}/credit-notes", headers=acme)).status_code == 404
@@ -65,7 +65,7 @@ async def test_billing_api_life_cycle_and_isolation(pool: Pool) -> None:
         csv_text = (await c.get(f"{B}/periods/2026-11/lines.csv", headers=acme)).text
         assert "acme" in csv_text and "globex" not in csv_text
         rev = (await c.get(f"{B}/revenue?from=2026-11&to=2026-11", headers=fin)).json()
-        assert rev["months"][0]["mrr"] == 30000  # only acme's issued invoice counts
+        assert rev["months"][0]["mrr"] == "300.00"  # only acme's issued invoice counts
 
 
 async def test_billing_api_rejects_bad_input_with_problems(pool: Pool) -> None:

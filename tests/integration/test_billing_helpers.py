@@ -16,9 +16,9 @@ ROBOT_PLAN = PlanIn.model_validate(
         "id": "robot-care",
         "name": "Robot care",
         "pricing_model": "flat",
-        "tiers": [{"unit_price": "30000"}],
+        "tiers": [{"unit_price": "300.00"}],
         "usage_prices": [
-            {"usage_type": "inspection_completed", "unit_price": "500", "included_per_device": 60}
+            {"usage_type": "inspection_completed", "unit_price": "5.00", "included_per_device": 60}
         ],
         "sla_target": "99.5",
         "sla_tiers": [

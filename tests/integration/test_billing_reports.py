@@ -17,7 +17,7 @@ from tests.integration.test_billing_helpers import subscribed, tenant_with_devic
 
 NOV = Period(2026, 11)
 SIMPLE = PlanIn.model_validate(
-    {"id": "basic", "name": "Basic", "pricing_model": "flat", "tiers": [{"unit_price": "30000"}]}
+    {"id": "basic", "name": "Basic", "pricing_model": "flat", "tiers": [{"unit_price": "300.00"}]}
 )
 OCT1, NOV1 = date(2026, 10, 1), date(2026, 11, 1)
 
@@ -35,20 +35,21 @@ async def test_mrr_movement_new_expansion_contraction_churn(pool: Pool) -> None:
     await invoice_service.run_period(pool, NOV)
     report = await report_service.revenue_report(pool, NOV, NOV, include_drafts=True)
     [month] = report["months"]
-    # November: 60000 + 30000 + 30000 = 120000; October was 30000 + 30000 + 60000
+    # November: 600 + 300 + 300 = 1200.00 CNY; October was 300 + 300 + 600
     assert month == {
         "period": "2026-11",
-        "mrr": 120000,
-        "new": 30000,
-        "expansion": 30000,
-        "contraction": -30000,
-        "churn": -30000,
+        "mrr": "1200.00",
+        "new": "300.00",
+        "expansion": "300.00",
+        "contraction": "-300.00",
+        "churn": "-300.00",
         "tenants": 3,
     }
+    assert report["currency"] == "CNY"
     assert {(r["tenant_id"], r["plan_id"], r["recurring"]) for r in report["rows"]} == {
-        ("a", "basic", 60000),
-        ("c", "basic", 30000),
-        ("d", "basic", 30000),
+        ("a", "basic", "600.00"),
+        ("c", "basic", "300.00"),
+        ("d", "basic", "300.00"),
     }
     issued_only = await report_service.revenue_report(pool, NOV, NOV)
     assert issued_only["months"] == []
@@ -60,11 +61,12 @@ async def test_period_csv_and_invoice_pdf(pool: Pool) -> None:
     [inv] = await invoice_service.list_invoices(pool, str(NOV), "acme")
     done = await lifecycle.finalize(pool, inv["id"])
     rows = list(csv.DictReader(io.StringIO(await report_service.period_csv(pool, NOV))))
-    assert [(r["number"], r["kind"], r["amount"]) for r in rows] == [
-        (done["number"], "recurring", "60000")
+    assert [(r["number"], r["kind"], r["amount"]) for r in rows if r["record"] == "line"] == [
+        (done["number"], "recurring", "600.00")
     ]
-    pdf = await report_service.invoice_pdf(pool, inv["id"])
-    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    name, pdf = await report_service.invoice_pdf(pool, inv["id"])
+    assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf  # the font is embedded
+    assert name == f"{done['number']}.pdf"
     assert done["number"].encode() in pdf  # the document title
     other = await report_service.period_csv(pool, NOV, tenant_id="nobody")
     assert other.count("\n") == 1  # the header only

@@ -15,9 +15,9 @@ DATA_PLAN = PlanIn.model_validate(
         "id": "sensor-data",
         "name": "Sensor monitoring, data points metered",
         "pricing_model": "flat",
-        "tiers": [{"unit_price": "10000"}],
+        "tiers": [{"unit_price": "100.00"}],
         "usage_prices": [
-            {"usage_type": "telemetry_values", "unit_price": "2", "included_per_device": 100}
+            {"usage_type": "telemetry_values", "unit_price": "0.02", "included_per_device": 100}
         ],
     }
 )

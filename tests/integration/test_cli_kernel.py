@@ -9,7 +9,7 @@ import sys
 from tests import services
 
 
-def _servitize(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def servitize_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "servitize.cli", *args],
         env=dict(os.environ, SERVITIZE_STORAGE="postgresql", **env),
@@ -30,18 +30,18 @@ async def test_migrate_doctor_and_unmigrated_refusal(pg_server: str, broker_url:
             ["registry", "seed-types"],
             ["keys", "list"],
         ):
-            refused = _servitize(
+            refused = servitize_cli(
                 *command, SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url
             )
             assert refused.returncode == 2, (command, refused.stderr)
             assert "run `servitize migrate`" in refused.stderr
-        sick = _servitize("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
+        sick = servitize_cli("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
         assert sick.returncode == 1 and "BAD schema" in sick.stdout
-        first = _servitize("migrate", SERVITIZE_DATABASE_URL=url)
-        again = _servitize("migrate", SERVITIZE_DATABASE_URL=url)
+        first = servitize_cli("migrate", SERVITIZE_DATABASE_URL=url)
+        again = servitize_cli("migrate", SERVITIZE_DATABASE_URL=url)
         assert first.returncode == 0 and "storage path: postgresql" in first.stdout
         assert "none (up to date)" in again.stdout
-        ok = _servitize("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
+        ok = servitize_cli("doctor", SERVITIZE_DATABASE_URL=url, SERVITIZE_MQTT_URL=broker_url)
         assert ok.returncode == 0, ok.stdout
         assert "storage path  postgresql" in ok.stdout and "ok  broker" in ok.stdout
     finally:
@@ -63,8 +63,8 @@ def test_missing_database_url_says_what_to_do() -> None:
 
 
 async def test_registry_commands_register_a_site_and_device(db_url: str) -> None:
-    assert _servitize("registry", "seed-types", SERVITIZE_DATABASE_URL=db_url).returncode == 0
-    orphan = _servitize(
+    assert servitize_cli("registry", "seed-types", SERVITIZE_DATABASE_URL=db_url).returncode == 0
+    orphan = servitize_cli(
         "registry",
         "add-site",
         "s1",
@@ -89,6 +89,6 @@ async def test_registry_commands_register_a_site_and_device(db_url: str) -> None
             "sub-1",
         ),
     ):
-        done = _servitize("registry", *cmd, SERVITIZE_DATABASE_URL=db_url)
+        done = servitize_cli("registry", *cmd, SERVITIZE_DATABASE_URL=db_url)
         assert done.returncode == 0, done.stderr
     assert "MQTT password (shown once)" in done.stdout

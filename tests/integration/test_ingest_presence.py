@@ -30,9 +30,10 @@ async def test_presence_follows_status_and_silence(pool: Pool, broker_url: str) 
 
         await eventually(settled)
     async with pool.acquire() as conn:
-        # pump-motor reports every 10 s: 31 s of silence is more than three intervals
+        # pump-motor reports every 10 s and is silent after 5 intervals (its offline policy,
+        # the same the offline alert uses): 51 s of silence is past it
         await conn.execute(
-            "UPDATE device_status SET last_seen_at = now() - interval '31 seconds' "
+            "UPDATE device_status SET last_seen_at = now() - interval '51 seconds' "
             "WHERE device_id = $1",
             ids[2],
         )

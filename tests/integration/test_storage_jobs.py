@@ -12,7 +12,7 @@ from servitize.jobs import PORTAL_CLEANUP_ERROR, JobStatus, timescale_jobs
 from servitize.settings import Settings
 from tests.integration.ingest_support import eventually
 from tests.integration.test_api_support import client
-from tests.integration.test_cli_kernel import _servitize
+from tests.integration.test_cli_kernel import servitize_cli
 
 _NOT_YET_RUN = """SELECT count(*) FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s USING (job_id)
@@ -62,7 +62,7 @@ async def test_jobs_run_and_are_reported(timescale_url: str, broker_url: str) ->
             left = [r["device_id"] for r in await conn.fetch("SELECT device_id FROM telemetry")]
         async with client(pool, Settings(mqtt_url=broker_url)) as c:
             ready = (await c.get("/api/v1/health/ready")).json()
-        doctor = _servitize(
+        doctor = servitize_cli(
             "doctor", SERVITIZE_DATABASE_URL=timescale_url, SERVITIZE_MQTT_URL=broker_url
         )
     finally:

@@ -9,9 +9,8 @@ import pytest
 from analytics.alerts.models import AlertFilter, AlertState, Severity, StateFilter, alert_state
 from analytics.detectors.rules import SEVERITIES, severity_rank
 from analytics.detectors.tracker import Signal
-from analytics.monitor.detect import fault_finding
 from analytics.monitor.feed import Batch
-from analytics.monitor.findings import Finding
+from analytics.monitor.findings import Finding, fault_finding
 from analytics.monitor.modelstore import TrainedModel
 
 

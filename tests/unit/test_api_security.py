@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from api import problems
-from api.models import Principal
+from api.models import Principal, Role
 from api.openapi import add_problems
 from api.problems import Problem
 from api.security import require_role
@@ -21,14 +21,14 @@ from ingest.routes import MAX_SPAN, _cursor, _span
 
 
 def test_provider_principal_sees_every_tenant() -> None:
-    provider = Principal("k1", "viewer", None)
+    provider = Principal("k1", Role.VIEWER, None)
     assert provider.is_provider
     assert provider.can_see("acme") and provider.can_see("globex")
     assert provider.scope("acme") == "acme" and provider.scope(None) is None
 
 
 def test_tenant_principal_sees_only_its_own() -> None:
-    tenant = Principal("k2", "operator", "acme")
+    tenant = Principal("k2", Role.OPERATOR, "acme")
     assert tenant.can_see("acme") and not tenant.can_see("globex")
     assert not tenant.can_see(None)
     assert tenant.scope("globex") == "acme"
@@ -36,9 +36,9 @@ def test_tenant_principal_sees_only_its_own() -> None:
 
 def test_unknown_roles_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown role"):
-        Principal("k3", "root", None)
+        Principal("k3", "root", None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown role"):
-        require_role("superuser")
+        require_role("superuser")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

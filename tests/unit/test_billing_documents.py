@@ -7,7 +7,8 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from billing.documents import CSV_COLUMNS, invoice_pdf, lines_csv
+from billing.documents import invoice_pdf
+from billing.ledger import CSV_COLUMNS, lines_csv
 
 
 def invoice() -> dict[str, Any]:
@@ -48,7 +49,8 @@ def invoice() -> dict[str, Any]:
 
 def test_pdf_renders_chinese_and_markup_characters() -> None:
     pdf = invoice_pdf(invoice(), compress=False)
-    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    # a TrueType font is embedded (FontFile2), not a viewer-provided CID font
+    assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf and b"STSong-Light" not in pdf
     assert b"INV-2026-000042" in pdf
     draft = {**invoice(), "number": None, "status": "draft", "content_hash": None}
     assert b"DRAFT 7" in invoice_pdf(draft, compress=False)
@@ -56,13 +58,22 @@ def test_pdf_renders_chinese_and_markup_characters() -> None:
 
 def test_csv_has_one_row_per_line_with_its_invoice() -> None:
     inv = invoice()
-    rows = list(csv.reader(io.StringIO(lines_csv([inv], inv["lines"]))))
+    rows = list(csv.reader(io.StringIO(lines_csv([inv], []))))
     assert rows[0] == list(CSV_COLUMNS)
     row = dict(zip(CSV_COLUMNS, rows[1], strict=True))
+    # major units of the currency, with the line's VAT and total
     assert (row["number"], row["amount"], row["vat_rate"], row["unit_price"]) == (
         "INV-2026-000042",
-        "70000",
+        "700.00",
         "0.06",
         "",
     )
+    assert (row["vat"], row["total"], row["currency"]) == ("42.00", "742.00", "CNY")
     assert row["description"].startswith("巡检机器人监测 <flat> &")
+    totals = dict(zip(CSV_COLUMNS, rows[2], strict=True))
+    assert (totals["record"], totals["amount"], totals["vat"], totals["total"]) == (
+        "invoice",
+        "700.00",
+        "42.00",
+        "742.00",
+    )

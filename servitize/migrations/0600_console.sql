@@ -5,7 +5,7 @@ CREATE TABLE console_users (
     id              bigserial PRIMARY KEY,
     username        text NOT NULL UNIQUE CHECK (username ~ '^[a-z0-9][a-z0-9._@-]{1,63}$'),
     display_name    text NOT NULL DEFAULT '',
-    role            text NOT NULL CHECK (role IN ('admin', 'operator', 'finance', 'viewer')),
+    role            text NOT NULL CHECK (role IN ('admin', 'operator', 'finance', 'viewer', 'technician', 'customer')),
     tenant_id       text REFERENCES tenants (id) ON DELETE CASCADE,
     password_hash   text NOT NULL,
     failed_logins   integer NOT NULL DEFAULT 0,
