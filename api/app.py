@@ -17,6 +17,7 @@ from api import health, openapi, problems
 from api import routes as keys
 from api.middleware import BodyLimit, CountRequests, FinishStreams
 from billing import routes as billing
+from console import routes as console
 from fieldservice import routes as fieldservice
 from fleet import routes as fleet
 from ingest import routes as telemetry
@@ -84,13 +85,17 @@ def create_app(pool: Pool | None = None, settings: Settings | None = None) -> Fa
     app.state.metrics = CollectorRegistry()
     problems.install(app)
     templates: dict[Any, str] = {}
-    mounts = [(r, PREFIX) for r in ROUTERS] + [(health.metrics_router, "")]
+    mounts = [(r, PREFIX) for r in ROUTERS] + [
+        (health.metrics_router, ""),
+        (console.router, "/console"),
+    ]
     for router, prefix in mounts:
         app.include_router(router, prefix=prefix)
         templates |= {
             getattr(r, "endpoint", None): prefix + getattr(r, "path", "") for r in router.routes
         }
     openapi.install(app)
+    console.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     counter = health.request_counter(app.state.metrics)
     app.add_middleware(CountRequests, counter=counter, templates=templates)

@@ -23,6 +23,12 @@ MAX_EVENT_ID = 2**63 - 1
 Fetch = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
+def rfc3339(value: object) -> str:
+    """Times as the REST API writes them (2026-12-01T08:00:00.123+00:00), the rest as text."""
+    iso = getattr(value, "isoformat", None)
+    return str(iso()) if callable(iso) else str(value)
+
+
 def last_event_id(header: str | None, after: int | None) -> int:
     """Where a stream resumes: ?after= wins over the Last-Event-ID header. Anything that is
     not an event id (0 .. 2^63-1; negative counts as 0) answers 400."""
@@ -57,7 +63,8 @@ async def feed(
                 wake.clear()
                 for ev in await fetch(last):
                     last = ev["id"]
-                    yield {"id": str(last), "event": name(ev), "data": json.dumps(ev, default=str)}
+                    data = json.dumps(ev, default=rfc3339)
+                    yield {"id": str(last), "event": name(ev), "data": data}
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), POLL_S)
         finally:

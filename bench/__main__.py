@@ -14,6 +14,7 @@ BENCHES = (
     "bench.fieldservice",
     "bench.api",
     "bench.fleet",
+    "bench.console",
 )
 
 

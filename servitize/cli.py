@@ -12,6 +12,7 @@ from analytics import cli as analytics_cli
 from analytics.evaluation import cli as evaluation_cli
 from api import cli as api_cli
 from billing import cli as billing_cli
+from console import cli as console_cli
 from fieldservice import cli as fieldservice_cli
 from fleet import cli as fleet_cli
 from ingest import cli as ingest_cli
@@ -62,6 +63,7 @@ COMMANDS: tuple[tuple[str, str, Configure], ...] = (
     ("api", "serve the operator and finance HTTP API", api_cli.api_command),
     ("keys", "manage API keys", api_cli.keys_command),
     ("fleet", "device commands, twins, firmware packages, campaigns", fleet_cli.fleet_command),
+    ("console", "manage the browser console's users", console_cli.console_command),
     (
         "service",
         "field service: work orders, technicians, contracts, parts",

@@ -264,18 +264,20 @@ async def _api(ctx: DemoContext) -> None:
 
     from api import server
     from api.app import create_app
-    from api.service import create_key
+    from servitize.demo_login import demo_login, servitize_command
 
-    _, token = await create_key(ctx.pool, "admin", None, "demo admin")
+    found = await demo_login(ctx.pool, ctx.settings.data_dir / "demo" / "credentials.json")
+    token = found.api_key
     host, port = ctx.settings.api_host, ctx.settings.api_port
     base = f"http://{host}:{port}"
     ctx.notes += [
+        f"Console:       {base}/console/  (log in as {found.username} / {found.password})",
         f"API docs:      {base}/docs",
         f"Admin API key: {token}",
         f"Live data:     curl -H 'Authorization: Bearer {token}' {base}/api/v1/devices",
         f"Alerts:        curl -H 'Authorization: Bearer {token}' {base}/api/v1/alerts",
         f"Bill a month:  SERVITIZE_DATABASE_URL='{ctx.settings.database_url}' "
-        "servitize bill --period YYYY-MM",
+        f"{servitize_command()} bill --period {datetime.now(UTC):%Y-%m}",
     ]
     ctx.api_ready.set()
     app = create_app(ctx.pool, ctx.settings)

@@ -2,7 +2,7 @@
 
 A migration is its common file (if any) followed by the variant for the active storage path.
 Number ranges keep domains apart: 0001-0099 registry and telemetry, 0100-0199 analytics,
-0200-0299 billing, 0300-0399 api, 0400-0499 fleet.
+0200-0299 billing, 0300-0399 api, 0400-0499 fleet, 0500-0599 field service, 0600-0699 console.
 """
 
 from __future__ import annotations

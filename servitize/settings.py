@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # Console (browser). Sessions end after idle_s without a request and after max_s in all.
+    console_session_idle_s: int = Field(default=8 * 3600, ge=1)
+    console_session_max_s: int = Field(default=24 * 3600, ge=1)
+    # Secure cookies: None = when the request came over https (or X-Forwarded-Proto says so).
+    console_secure_cookies: bool | None = None
+    # Login throttling: after `throttle_after` failures each try waits (doubling, up to 30 s);
+    # after `lock_after` failures the account is locked for lock_s.
+    console_throttle_after: int = Field(default=3, ge=1)
+    console_lock_after: int = Field(default=5, ge=1)
+    console_lock_s: int = Field(default=15 * 60, ge=1)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

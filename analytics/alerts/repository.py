@@ -205,10 +205,12 @@ async def insert_comment(conn: Connection, alert_id: int, author: str, body: str
 async def events_after(
     conn: Connection, last_id: int, tenant_id: str | None, limit: int = 500
 ) -> list[asyncpg.Record]:
-    """Change-feed events after an id (for Server-Sent Events resumption)."""
+    """Change-feed events after an id (for Server-Sent Events resumption), each with its
+    alert's device, site, severity and metric."""
     return await conn.fetch(
-        "SELECT * FROM alert_events WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) "
-        "ORDER BY id LIMIT $3",
+        "SELECT e.*, a.device_id, a.site_id, a.severity, a.metric FROM alert_events e "
+        "JOIN alerts a ON a.id = e.alert_id "
+        "WHERE e.id > $1 AND ($2::text IS NULL OR e.tenant_id = $2) ORDER BY e.id LIMIT $3",
         last_id,
         tenant_id,
         limit,
@@ -276,3 +278,8 @@ async def delete_maintenance(conn: Connection, window_id: int, tenant_id: str | 
         tenant_id,
     )
     return done is not None
+
+
+async def newest_event_id(conn: Connection) -> int:
+    """The id of the newest change-feed event (0 when there is none)."""
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM alert_events"))

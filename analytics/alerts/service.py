@@ -266,3 +266,9 @@ async def delivery_webhook(pool: Pool, tenant_id: str) -> dict[str, Any] | None:
     async with pool.acquire() as conn:
         row = await repo.webhook(conn, tenant_id)
     return None if row is None else dict(row)
+
+
+async def newest_event_id(pool: Pool) -> int:
+    """Where a live view that has just read the current list starts its stream."""
+    async with pool.acquire() as conn:
+        return await repo.newest_event_id(conn)

@@ -59,18 +59,25 @@ def _f(v: Any) -> float | None:
 
 
 def duration(seconds: float) -> str:
-    """A short human duration: 45 s, 3 min, 2.5 h, 3 d."""
+    """A short human duration: 45 s, 3 min, 2.5 h, 3 d (at least 1 s)."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return f"{max(seconds, 1):.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
     return f"{seconds / 86400:.0f} d"
 
 
+def _far(z: float) -> str:
+    """How far from normal a robust z of this size reads to a person (the number stays in
+    the evidence)."""
+    return "far" if abs(z) >= 12 else "well" if abs(z) >= 6 else "clearly"
+
+
 def sentence(kind: str, metric: str, unit: str, sig: Signal, ev: dict[str, Any]) -> str:
-    """A sentence an operator can read, e.g. 'bearing_temp_c 92.4 °C, 6.1 MADs above ...'."""
+    """A sentence an operator can read, e.g. 'bearing_temp_c 92.4 °C, well above its recent
+    median 60.1 °C for 3 min'; detector quantities (MADs, CUSUM) stay in the evidence."""
     u = f" {unit}" if unit else ""
     if not ev:
         return ""
@@ -80,12 +87,11 @@ def sentence(kind: str, metric: str, unit: str, sig: Signal, ev: dict[str, Any])
     if kind == "spike":
         z, base = ev.get("z") or 0.0, ev.get("baseline") or 0.0
         side = "above" if z >= 0 else "below"
-        return f"{metric} {val}, {abs(z):.1f} MADs {side} its recent median {base:.4g}{u}{span}"
+        return f"{metric} {val}, {_far(z)} {side} its recent median {base:.4g}{u}{span}"
     if kind == "drift":
         lim = ev.get("limits", {})
         return (
-            f"{metric} {val} drifted away from its learned level {lim.get('level', 0):.4g}{u} "
-            f"(CUSUM {ev.get('cusum') or 0:.0f} > {lim.get('cusum_h', 0):.0f}){span}"
+            f"{metric} {val} drifted away from its usual level {lim.get('level', 0):.4g}{u}{span}"
         )
     if kind == "stuck":
         return f"{metric} stuck at {val} for {ev.get('run')} readings{span}"
@@ -116,13 +122,13 @@ def relation_sentence(kind: str, rel: Relation, unit: str, sig: Signal, ev: dict
     span = _span(sig)
     head = f"{rel.target} {value or 0:.4g}{u}, {abs(off):.4g}{u} {side} what {inputs} predict"
     if kind == "drift":
-        cusum, limit = ev.get("cusum") or 0, ev.get("limits", {}).get("cusum_h", 0)
-        return f"{head}: drifting (CUSUM {cusum:.0f} > {limit:.0f}){span}"
-    return f"{head} ({abs(ev.get('z') or 0):.1f} MADs of the relation's residual){span}"
+        return f"{head}, drifting{span}"
+    return f"{head}{span}"
 
 
 def _span(sig: Signal) -> str:
-    """' for 3 min': how long the episode has lasted so far (empty before it has a span)."""
-    if sig.last_ts is None or sig.episode_start is None:
+    """' for 3 min': how long the episode has lasted so far (empty before it has lasted 1 s,
+    so a sentence never says 'for 0 s')."""
+    if sig.last_ts is None or sig.episode_start is None or sig.last_ts - sig.episode_start < 1:
         return ""
     return f" for {duration(sig.last_ts - sig.episode_start)}"

@@ -94,7 +94,8 @@ def test_pipeline_alerts_in_device_time_with_sentence() -> None:
     assert hot.severity == "major" and hot.signal.first_ts == T0 + 7000 + 120
     assert "bearing_temp_c" in hot.sentence and "°C" in hot.sentence
     spike = found["spike:bearing_temp_c"]
-    assert spike.signal.first_ts == T0 + 7000 and "MADs above" in spike.sentence
+    assert spike.signal.first_ts == T0 + 7000 and "above its recent median" in spike.sentence
+    assert "MADs" not in spike.sentence and spike.evidence["z"] > 6  # the number: evidence
 
 
 def test_late_reading_gets_a_point_check_in_device_time() -> None:

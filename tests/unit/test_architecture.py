@@ -24,6 +24,7 @@ PACKAGES = (
     "simulators",
     "fleet",
     "fieldservice",
+    "console",
 )
 # analytics is four rooms; each is a package of its own for these rules
 ANALYTICS_ROOMS = ("detectors", "monitor", "alerts", "evaluation")
@@ -92,6 +93,8 @@ OWNERS = {
     "fs_part_uses": "fieldservice",
     "fs_notes": "fieldservice",
     "fs_attachments": "fieldservice",
+    "console_users": "console",
+    "console_sessions": "console",
 }
 # Known and named, each with its reason; an entry no longer needed fails the test.
 EXCEPTIONS = {

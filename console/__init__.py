@@ -1,0 +1,1 @@
+"""The browser console: server-rendered pages for operators, customers and finance."""
