@@ -98,6 +98,8 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_value_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DomainError):  # a domain error that is also a ValueError by its bases
+        return await _on_domain(request, exc)
     # A value object that validates itself (a plan's price tiers, a billing period) refused
     # a value taken from the request: the client's error, in the object's own words.
     log.info("value refused, answered as 422 on %s: %s", request.url.path, exc)

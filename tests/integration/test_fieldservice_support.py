@@ -139,14 +139,15 @@ async def check_invoice(c: httpx.AsyncClient, w: World, number: str) -> None:
     lines = [
         (ln["kind"], ln["amount"], ln["vat_rate"], ln["detail"]["item"]) for ln in inv["lines"]
     ]
+    # Money in the API is a decimal string in major units (CNY here); fen in docs/billing.md.
     assert [(k, a, float(v), i) for k, a, v, i in lines] == [
-        ("one_off", 157675, 0.06, "labour"),
-        ("one_off", 6017, 0.06, "travel"),
-        ("one_off", 17280, 0.13, "part"),
-        ("one_off", 4599, 0.13, "part"),
-        ("one_off", 35000, 0.06, "visit"),
-        ("sla_credit", -50000, 0.06, "response_credit"),
-        ("sla_credit", -30000, 0.06, "resolution_credit"),
+        ("one_off", "1576.75", 0.06, "labour"),
+        ("one_off", "60.17", 0.06, "travel"),
+        ("one_off", "172.80", 0.13, "part"),
+        ("one_off", "45.99", 0.13, "part"),
+        ("one_off", "350.00", 0.06, "visit"),
+        ("sla_credit", "-500.00", 0.06, "response_credit"),
+        ("sla_credit", "-300.00", 0.06, "resolution_credit"),
     ]
     assert all(ln["detail"]["work_order"] == number for ln in inv["lines"])
-    assert (inv["subtotal"], inv["vat"], inv["total"]) == (140571, 9966, 150537)
+    assert (inv["subtotal"], inv["vat"], inv["total"]) == ("1405.71", "99.66", "1505.37")
