@@ -129,7 +129,18 @@ def test_every_subcommand_is_listed_once_in_the_cli() -> None:
     names = [name for name, _, _ in cli.COMMANDS]
     assert len(names) == len(set(names))
     expected = {"migrate", "doctor", "registry", "ingest", "simulate", "detect", "score"}
-    expected |= {"train", "evaluate", "bill", "billing", "api", "keys", "fleet", "service", "demo"}
+    expected |= {
+        "train",
+        "evaluate",
+        "bill",
+        "billing",
+        "api",
+        "keys",
+        "fleet",
+        "service",
+        "console",
+    }
+    expected |= {"demo"}
     assert set(names) == expected
     parser = cli.build_parser()
     assert parser.parse_args(["keys", "list"]).handler is not None
